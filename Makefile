@@ -1,0 +1,43 @@
+# Two commands: `make run` serves the app with the seed record, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test lint serve-setup clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# A random secret key for this checkout, kept out of git.
+.secret_key:
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+	chmod 600 $@
+
+serve-setup: $(VENV)/.runtime .secret_key
+	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py migrate --noinput
+	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py load_seed
+	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py collectstatic --noinput --verbosity 0
+
+run: serve-setup
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	SECRET_KEY="$$(cat .secret_key)" $(VENV)/bin/gunicorn tracker.wsgi \
+		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) staticfiles

@@ -1,0 +1,17 @@
+"""Settings for the test suite: the real settings, with a throwaway secret key.
+
+The real settings refuse to start without SECRET_KEY (or DEBUG); tests run with
+DEBUG off, as production does, so they provide a key of their own here.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
+
+from tracker.settings import *  # noqa: E402, F403
+
+# The manifest needs `collectstatic`; tests render templates without running it.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

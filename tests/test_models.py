@@ -1,0 +1,132 @@
+"""Model rules: partial dates, constraints, protected sources."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from tests import factories
+from tracker.models import Designation, Penalty, Source, format_partial_date
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("precision", "value", "shown"),
+    [
+        ("day", datetime.date(2025, 11, 13), "13 November 2025"),
+        ("month", datetime.date(2013, 11, 1), "November 2013"),
+        ("year", datetime.date(2024, 1, 1), "2024"),
+        ("approximate", datetime.date(2024, 1, 1), "c. 2024"),
+        ("day", None, "date unknown"),
+    ],
+)
+def test_partial_date_is_shown_no_more_precisely_than_known(precision, value, shown):
+    assert format_partial_date(value, precision) == shown
+
+
+def test_month_precision_rejects_a_specific_day():
+    designation = factories.DesignationFactory.build(
+        organisation=factories.OrganisationFactory(),
+        law=factories.LawFactory(),
+        decision_date=datetime.date(2013, 11, 20),
+        decision_date_precision="month",
+    )
+    with pytest.raises(ValidationError) as error:
+        designation.full_clean()
+    assert "known only to the month" in str(error.value.message_dict["decision_date"])
+
+
+def test_year_precision_requires_first_of_january():
+    event = factories.CaseEventFactory.build(
+        case=factories.CaseFactory(), date=datetime.date(2022, 3, 1), date_precision="year"
+    )
+    with pytest.raises(ValidationError) as error:
+        event.full_clean()
+    assert "known only to the year" in str(error.value.message_dict["date"])
+
+
+def test_future_dates_are_rejected():
+    event = factories.CaseEventFactory.build(
+        case=factories.CaseFactory(), date=datetime.date.today() + datetime.timedelta(days=30)
+    )
+    with pytest.raises(ValidationError) as error:
+        event.full_clean()
+    assert "in the future" in str(error.value.message_dict["date"])
+
+
+def test_register_date_before_decision_is_refused_by_validation_and_database():
+    designation = factories.DesignationFactory.build(
+        organisation=factories.OrganisationFactory(),
+        law=factories.LawFactory(),
+        decision_date=datetime.date(2025, 11, 13),
+        register_date=datetime.date(2025, 11, 1),
+    )
+    with pytest.raises(ValidationError) as error:
+        designation.full_clean()
+    assert "register date cannot be before the decision date" in str(error.value)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        designation.save()
+    assert not Designation.objects.exists()
+
+
+def test_same_designation_twice_is_refused():
+    first = factories.DesignationFactory()
+    duplicate = Designation(
+        organisation=first.organisation,
+        law=first.law,
+        kind=first.kind,
+        decision_date=first.decision_date,
+    )
+    with pytest.raises(ValidationError) as error:
+        duplicate.full_clean()
+    assert "already has this designation" in str(error.value)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicate.save()
+
+
+def test_source_url_is_unique_but_many_sources_may_have_none():
+    factories.SourceFactory(url="")
+    factories.SourceFactory(url="")
+    factories.SourceFactory(url="https://example.org/a")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.SourceFactory(url="https://example.org/a")
+    assert Source.objects.count() == 3
+
+
+def test_cited_source_cannot_be_deleted():
+    organisation = factories.OrganisationFactory()
+    citation = factories.CitationFactory.for_object(organisation)
+    with pytest.raises(ProtectedError):
+        citation.source.delete()
+    assert Source.objects.filter(pk=citation.source.pk).exists()
+
+
+def test_deleting_a_record_removes_its_citations_but_not_the_source():
+    organisation = factories.OrganisationFactory()
+    citation = factories.CitationFactory.for_object(organisation)
+    organisation.delete()
+    assert Source.objects.filter(pk=citation.source.pk).exists()
+    assert not citation.source.citations.exists()
+
+
+def test_penalty_must_state_something():
+    law = factories.LawFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Penalty.objects.create(law=law, kind="criminal", applies_to="participation")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Penalty.objects.create(law=law, kind="administrative", applies_to="x", max_fine=15000)
+    penalty = Penalty.objects.create(
+        law=law, kind="criminal", applies_to="leaders", max_prison_months=72
+    )
+    assert penalty.prison_display == "6 years"
+
+
+def test_published_designations_hide_drafts_and_drafts_of_their_organisation():
+    visible = factories.DesignationFactory()
+    factories.DesignationFactory(state="draft")
+    factories.DesignationFactory(organisation=factories.OrganisationFactory(state="draft"))
+    factories.DesignationFactory(law=factories.LawFactory(state="draft"))
+    assert list(Designation.objects.published()) == [visible]

@@ -1,0 +1,116 @@
+"""Every public page runs a fixed number of SQL queries, however many rows it shows."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def populate(n, start=0):
+    """n records of every kind, each with its relations and citations."""
+    for i in range(start, start + n):
+        law = factories.LawFactory(slug=f"law-{i}", number=f"{i}.1")
+        factories.CitationFactory.for_object(law)
+        amendment = law.amendments.create(date=datetime.date(2021, 1, 1), summary="Tightened.")
+        factories.CitationFactory.for_object(amendment)
+        penalty = law.penalties.create(kind="criminal", applies_to="x", max_prison_months=48)
+        factories.CitationFactory.for_object(penalty)
+        organisation = factories.OrganisationFactory(slug=f"org-{i}")
+        factories.OrganisationAliasFactory(organisation=organisation)
+        factories.CitationFactory.for_object(organisation)
+        designation = factories.DesignationFactory(organisation=organisation, law=law)
+        factories.CitationFactory.for_object(designation)
+        person = factories.PersonFactory(slug=f"person-{i}")
+        person.aliases.create(name=f"Alias of person {i}")
+        factories.CitationFactory.for_object(person)
+        case = factories.CaseFactory(slug=f"case-{i}", people=[person])
+        case.organisations.add(organisation)
+        factories.ChargeFactory(case=case, law=law)
+        event = factories.CaseEventFactory(case=case)
+        factories.CitationFactory.for_object(event)
+        factories.CitationFactory.for_object(case)
+
+
+PAGES = [
+    "/",
+    "/organisations/",
+    "/organisations/?kind=ngo&law=law-0&year=2025&q=Organisation",
+    "/organisations/org-0/",
+    "/laws/",
+    "/laws/?jurisdiction=RU&q=law",
+    "/laws/law-0/",
+    "/cases/",
+    "/cases/?law=law-0&status=convicted&year=2025&person=person-0&q=case",
+    "/cases/case-0/",
+    "/people/",
+    "/people/?role=defender&q=person",
+    "/people/person-0/",
+    "/sources/",
+    "/sources/?reliability=established",
+    "/search/?q=0",
+    "/feeds/designations/",
+    "/organisations/?format=csv",
+    "/cases/?format=json",
+    "/laws/?format=csv",
+    "/people/?format=json",
+    "/sources/?format=csv",
+]
+
+
+def queries_for(client, url):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, url
+    return len(context.captured_queries)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_page_query_count_does_not_grow_with_rows(client, url):
+    populate(2)
+    small = queries_for(client, url)
+    populate(5, start=2)
+    assert queries_for(client, url) == small
+    assert small <= 12
+
+
+def test_source_page_query_count_does_not_grow_with_citations(client):
+    source = factories.SourceFactory()
+    populate(1)
+    for organisation in factories.OrganisationFactory.create_batch(2):
+        factories.CitationFactory.for_object(organisation, source=source)
+    small = queries_for(client, source.get_absolute_url())
+    populate(3, start=1)
+    for organisation in factories.OrganisationFactory.create_batch(6):
+        factories.CitationFactory.for_object(organisation, source=source)
+    for case in factories.CaseFactory.create_batch(4):
+        factories.CitationFactory.for_object(case, source=source)
+    large = queries_for(client, source.get_absolute_url())
+    # One more kind of record (cases) cites the source: one more query, no more.
+    assert large == small + 1
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("/organisations/", 5),
+        ("/organisations/org-0/", 6),
+        ("/laws/", 2),
+        ("/laws/law-0/", 8),
+        ("/cases/", 6),
+        ("/cases/case-0/", 7),
+        ("/people/", 3),
+        ("/people/person-0/", 5),
+        ("/sources/", 2),
+    ],
+)
+def test_exact_query_counts(client, django_assert_num_queries, url, expected):
+    populate(3)
+    with django_assert_num_queries(expected):
+        assert client.get(url).status_code == 200

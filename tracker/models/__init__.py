@@ -1,0 +1,24 @@
+"""The tracker's data model; see DESIGN.md for the domain."""
+
+from .base import format_partial_date
+from .cases import Case, CaseEvent, Charge, Person, PersonAlias
+from .laws import Law, LawAmendment, Penalty
+from .organisations import Designation, Organisation, OrganisationAlias
+from .sources import Citation, Source
+
+__all__ = [
+    "Case",
+    "CaseEvent",
+    "Charge",
+    "Citation",
+    "Designation",
+    "Law",
+    "LawAmendment",
+    "Organisation",
+    "OrganisationAlias",
+    "Penalty",
+    "Person",
+    "PersonAlias",
+    "Source",
+    "format_partial_date",
+]

@@ -1,0 +1,179 @@
+"""People, the cases brought against them, the charges and the dated events of each case."""
+
+from django.db import models
+from django.db.models import F, Prefetch
+from django.urls import reverse
+from django_countries.fields import CountryField
+
+from tracker.choices import AliasKind, CaseStatus, EventKind, PersonRole
+
+from .base import (
+    CitedModel,
+    PartialDatesMixin,
+    PublishableQuerySet,
+    TrackedModel,
+    precision_field,
+    with_sources,
+)
+from .laws import Law
+from .organisations import Organisation
+
+
+class PersonQuerySet(PublishableQuerySet):
+    def for_list(self):
+        return self.published().prefetch_related("aliases")
+
+    def for_detail(self):
+        """The person page: aliases, citations and published cases (fixed query count)."""
+        return self.published().prefetch_related(
+            "aliases",
+            with_sources(),
+            Prefetch(
+                "cases",
+                queryset=Case.objects.published().prefetch_related(
+                    Prefetch("charges", queryset=Charge.objects.select_related("law"))
+                ),
+                to_attr="public_cases",
+            ),
+        )
+
+
+class Person(CitedModel, TrackedModel):
+    """A defendant, lawyer or other person at the centre of a case."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, unique=True)
+    role = models.CharField(max_length=20, choices=PersonRole.choices, default=PersonRole.DEFENDER)
+    country = CountryField(blank=True)
+    description = models.TextField(blank=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "people"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("tracker:person-detail", args=[self.slug])
+
+
+class PersonAlias(models.Model):
+    """Another form of a person's name: a transliteration, a diminutive, a Cyrillic spelling."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=AliasKind.choices, default=AliasKind.SPELLING)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "person aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["person", "name"], name="person_alias_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CaseQuerySet(PublishableQuerySet):
+    def for_list(self):
+        """Published cases with their published people and charges (no N+1)."""
+        return self.published().prefetch_related(
+            Prefetch("people", queryset=Person.objects.published(), to_attr="public_people"),
+            Prefetch("charges", queryset=Charge.objects.select_related("law")),
+        )
+
+    def for_detail(self):
+        """Everything the case page shows, in a fixed number of queries."""
+        return self.published().prefetch_related(
+            with_sources(),
+            Prefetch("people", queryset=Person.objects.published(), to_attr="public_people"),
+            Prefetch(
+                "organisations",
+                queryset=Organisation.objects.published(),
+                to_attr="public_organisations",
+            ),
+            Prefetch("charges", queryset=Charge.objects.select_related("law")),
+            Prefetch("events", queryset=CaseEvent.objects.prefetch_related(with_sources())),
+        )
+
+
+class Case(CitedModel, TrackedModel):
+    """A prosecution or other act of repression against people and/or an organisation."""
+
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=120, unique=True)
+    summary = models.TextField(blank=True)
+    people = models.ManyToManyField(Person, related_name="cases", blank=True)
+    organisations = models.ManyToManyField(
+        Organisation,
+        related_name="cases",
+        blank=True,
+        help_text="Organisations the case is brought against or closely concerns.",
+    )
+    country = CountryField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=CaseStatus.choices, default=CaseStatus.UNKNOWN, db_index=True
+    )
+    sentence = models.CharField(max_length=300, blank=True, help_text="As the sources state it.")
+    court = models.CharField(max_length=200, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "id"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("tracker:case-detail", args=[self.slug])
+
+
+class Charge(models.Model):
+    """One charge in a case: the article or law, and how the sources describe it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="charges")
+    law = models.ForeignKey(
+        Law,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="charges",
+        help_text="Leave empty when the sources do not name the article.",
+    )
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.description or str(self.law)
+
+
+class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
+    """A dated step in a case: an arrest, a search, a hearing, a verdict, a release."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    date = models.DateField(null=True, blank=True, db_index=True)
+    date_precision = precision_field("event date")
+    description = models.TextField()
+
+    partial_dates = ("date",)
+
+    class Meta:
+        ordering = [F("date").asc(nulls_last=True), "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.date_display})"
+
+    def get_absolute_url(self):
+        return f"{self.case.get_absolute_url()}#event-{self.pk}"
+
+    @property
+    def date_display(self):
+        return self.partial_date("date")

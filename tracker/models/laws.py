@@ -1,0 +1,170 @@
+"""Laws and code articles used against civil society, with amendments and penalties."""
+
+from django.db import models
+from django.db.models import Count, Prefetch, Q
+from django.urls import reverse
+from django_countries.fields import CountryField
+
+from tracker.choices import LawKind, PenaltyKind
+
+from .base import (
+    CitedModel,
+    PartialDatesMixin,
+    PublishableQuerySet,
+    TrackedModel,
+    precision_field,
+    with_sources,
+)
+
+
+class LawQuerySet(PublishableQuerySet):
+    def for_list(self):
+        """Published laws with the number of published designations and cases under each."""
+        from .cases import Case
+        from .organisations import Designation
+
+        designations = (
+            Designation.objects.published()
+            .filter(law=models.OuterRef("pk"))
+            .order_by()
+            .values("law")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        cases = (
+            Case.objects.published()
+            .filter(charges__law=models.OuterRef("pk"))
+            .order_by()
+            .values("charges__law")
+            .annotate(n=Count("pk", distinct=True))
+            .values("n")
+        )
+        return self.published().annotate(
+            designation_count=models.functions.Coalesce(models.Subquery(designations), 0),
+            case_count=models.functions.Coalesce(models.Subquery(cases), 0),
+        )
+
+    def for_detail(self):
+        """Everything the law page shows, loaded in a fixed number of queries (no N+1)."""
+        return self.published().prefetch_related(
+            with_sources(),
+            Prefetch("amendments", queryset=LawAmendment.objects.prefetch_related(with_sources())),
+            Prefetch("penalties", queryset=Penalty.objects.prefetch_related(with_sources())),
+        )
+
+
+class Law(CitedModel, PartialDatesMixin, TrackedModel):
+    """A statute or code article that the state uses against organisations or people."""
+
+    title = models.CharField(max_length=300)
+    short_title = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text='The name people use, e.g. "undesirable organisations law".',
+    )
+    slug = models.SlugField(max_length=120, unique=True)
+    kind = models.CharField(max_length=20, choices=LawKind.choices, default=LawKind.LAW)
+    jurisdiction = CountryField(blank=True)
+    number = models.CharField(
+        "official number",
+        max_length=60,
+        blank=True,
+        help_text="As officially cited, e.g. 275.1 for a Criminal Code article. Leave empty if no "
+        "source gives it.",
+    )
+    adopted_date = models.DateField("date adopted", null=True, blank=True)
+    adopted_date_precision = precision_field("adoption date")
+    summary = models.TextField(blank=True)
+
+    objects = LawQuerySet.as_manager()
+    partial_dates = ("adopted_date",)
+
+    class Meta:
+        ordering = ["title", "id"]
+
+    def __str__(self):
+        return self.short_title or self.title
+
+    def get_absolute_url(self):
+        return reverse("tracker:law-detail", args=[self.slug])
+
+    @property
+    def adopted_display(self):
+        return self.partial_date("adopted_date")
+
+
+class LawAmendment(CitedModel, PartialDatesMixin, models.Model):
+    """A change to a law: when it was made and what it changed."""
+
+    law = models.ForeignKey(Law, on_delete=models.CASCADE, related_name="amendments")
+    date = models.DateField(null=True, blank=True)
+    date_precision = precision_field("amendment date")
+    summary = models.TextField(help_text="What the amendment changed.")
+
+    partial_dates = ("date",)
+
+    class Meta:
+        ordering = ["date", "id"]
+
+    def __str__(self):
+        return f"{self.law}: amendment of {self.partial_date('date')}"
+
+    def get_absolute_url(self):
+        return f"{self.law.get_absolute_url()}#amendment-{self.pk}"
+
+    @property
+    def date_display(self):
+        return self.partial_date("date")
+
+
+class Penalty(CitedModel, models.Model):
+    """A punishment a law provides, as one source states it (sources may disagree)."""
+
+    law = models.ForeignKey(Law, on_delete=models.CASCADE, related_name="penalties")
+    kind = models.CharField(max_length=20, choices=PenaltyKind.choices)
+    applies_to = models.CharField(
+        max_length=300, help_text='Who or what is punished, e.g. "participation in the activities".'
+    )
+    max_fine = models.PositiveBigIntegerField("maximum fine", null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217 code, e.g. RUB.")
+    max_prison_months = models.PositiveSmallIntegerField(
+        "maximum prison term (months)", null=True, blank=True
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["kind", "max_prison_months", "id"]
+        verbose_name_plural = "penalties"
+        constraints = [
+            # A penalty says something: a fine, a prison term, or at least a note.
+            models.CheckConstraint(
+                condition=Q(max_fine__isnull=False)
+                | Q(max_prison_months__isnull=False)
+                | ~Q(note=""),
+                name="penalty_states_something",
+                violation_error_message="Give a maximum fine, a maximum prison term or a note.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_fine__isnull=True) | ~Q(currency=""),
+                name="penalty_fine_has_currency",
+                violation_error_message="A fine needs its currency.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} penalty: {self.applies_to}"
+
+    def get_absolute_url(self):
+        return f"{self.law.get_absolute_url()}#penalty-{self.pk}"
+
+    @property
+    def prison_display(self):
+        months = self.max_prison_months
+        if months is None:
+            return ""
+        years, rest = divmod(months, 12)
+        if not rest:
+            return f"{years} year{'s' if years != 1 else ''}"
+        if not years:
+            return f"{rest} month{'s' if rest != 1 else ''}"
+        return f"{years} years {rest} months"

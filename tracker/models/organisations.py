@@ -1,0 +1,201 @@
+"""Organisations and the designations ("undesirable", "foreign agent"…) made against them."""
+
+from django.db import models
+from django.db.models import F, Prefetch, Q
+from django.urls import reverse
+from django_countries.fields import CountryField
+
+from tracker.choices import AliasKind, DesignationKind, OrganisationKind, State
+
+from .base import (
+    CitedModel,
+    PartialDatesMixin,
+    PublishableQuerySet,
+    TrackedModel,
+    precision_field,
+    with_sources,
+)
+from .laws import Law
+
+
+class OrganisationQuerySet(PublishableQuerySet):
+    def for_list(self):
+        """Published organisations with their aliases and public designations (no N+1)."""
+        return self.published().prefetch_related(
+            "aliases",
+            Prefetch(
+                "designations",
+                queryset=Designation.objects.published().select_related("law"),
+                to_attr="public_designations",
+            ),
+        )
+
+    def for_detail(self):
+        """Everything the organisation page shows, in a fixed number of queries."""
+        from .cases import Case
+
+        return self.published().prefetch_related(
+            "aliases",
+            with_sources(),
+            Prefetch(
+                "designations",
+                queryset=Designation.objects.published()
+                .select_related("law")
+                .prefetch_related(with_sources()),
+                to_attr="public_designations",
+            ),
+            Prefetch(
+                "cases",
+                queryset=Case.objects.published().order_by("title"),
+                to_attr="public_cases",
+            ),
+        )
+
+
+class Organisation(CitedModel, TrackedModel):
+    """An organisation targeted by the state: an NGO, a media outlet, a foundation…"""
+
+    name = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=120, unique=True)
+    short_name = models.CharField(
+        max_length=60, blank=True, help_text="Acronym or short form, e.g. FIDH, HRW."
+    )
+    kind = models.CharField(
+        max_length=20, choices=OrganisationKind.choices, default=OrganisationKind.NGO
+    )
+    country = CountryField(
+        "country of headquarters",
+        blank=True,
+        help_text="Leave empty unless a source states it.",
+    )
+    website = models.URLField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["kind"]), models.Index(fields=["country"])]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("tracker:organisation-detail", args=[self.slug])
+
+
+class OrganisationAlias(models.Model):
+    """Another name an organisation is known by: acronym, spelling, Cyrillic name."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=AliasKind.choices, default=AliasKind.SPELLING)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "organisation aliases"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "name"], name="organisation_alias_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class DesignationQuerySet(models.QuerySet):
+    def published(self):
+        """Published designations of published organisations (under a published law, if any)."""
+        return self.filter(
+            Q(law__isnull=True) | Q(law__state=State.PUBLISHED),
+            state=State.PUBLISHED,
+            organisation__state=State.PUBLISHED,
+        )
+
+    def for_list(self):
+        return self.published().select_related("organisation", "law")
+
+
+class Designation(CitedModel, PartialDatesMixin, TrackedModel):
+    """An organisation declared "undesirable", a "foreign agent" etc. under a law."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="designations"
+    )
+    kind = models.CharField(
+        "designation", max_length=20, choices=DesignationKind.choices, db_index=True
+    )
+    law = models.ForeignKey(
+        Law,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="designations",
+        help_text="Leave empty only when no source names the law.",
+    )
+    authority = models.CharField(
+        "deciding authority",
+        max_length=200,
+        blank=True,
+        help_text="Who decided, e.g. Prosecutor General's Office. If sources disagree, give the "
+        "best-supported one here and cite the other as conflicting.",
+    )
+    decision_date = models.DateField(null=True, blank=True, db_index=True)
+    decision_date_precision = precision_field("decision date")
+    register_date = models.DateField("date entered in the register", null=True, blank=True)
+    register_date_precision = precision_field("register date")
+    stated_reasons = models.TextField(
+        blank=True, help_text="The authority's stated reasons, quoted word for word."
+    )
+    revoked_date = models.DateField(null=True, blank=True)
+    revoked_date_precision = precision_field("revocation date")
+    revocation_note = models.TextField(blank=True)
+
+    objects = DesignationQuerySet.as_manager()
+    partial_dates = ("decision_date", "register_date", "revoked_date")
+
+    class Meta:
+        ordering = [F("decision_date").desc(nulls_last=True), "-id"]
+        constraints = [
+            # A register lists a decision after it is taken, never before.
+            models.CheckConstraint(
+                condition=Q(register_date__isnull=True)
+                | Q(decision_date__isnull=True)
+                | Q(register_date__gte=F("decision_date")),
+                name="designation_register_not_before_decision",
+                violation_error_message="The register date cannot be before the decision date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_date__isnull=True)
+                | Q(decision_date__isnull=True)
+                | Q(revoked_date__gte=F("decision_date")),
+                name="designation_revoked_not_before_decision",
+                violation_error_message="A designation cannot be revoked before it was decided.",
+            ),
+            # The same decision must not be entered twice.
+            models.UniqueConstraint(
+                fields=["organisation", "kind", "law", "decision_date"],
+                name="designation_unique_per_decision",
+                violation_error_message="This organisation already has this designation under "
+                "this law on this date.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} — {self.get_kind_display()}"
+
+    def get_absolute_url(self):
+        return f"{self.organisation.get_absolute_url()}#designation-{self.pk}"
+
+    @property
+    def decision_display(self):
+        return self.partial_date("decision_date")
+
+    @property
+    def register_display(self):
+        return self.partial_date("register_date")
+
+    @property
+    def revoked_display(self):
+        return self.partial_date("revoked_date")

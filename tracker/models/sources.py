@@ -1,0 +1,110 @@
+"""Sources and the citations that tie every fact to one."""
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from tracker.choices import Reliability, SourceKind
+
+from .base import PartialDatesMixin, precision_field
+
+SOURCE_ORDER = [models.F("published_date").desc(nulls_last=True), "title", "id"]
+
+
+class SourceQuerySet(models.QuerySet):
+    def for_list(self):
+        # GROUP BY drops Meta.ordering, so the list order is given again here.
+        return self.annotate(citation_count=models.Count("citations")).order_by(*SOURCE_ORDER)
+
+
+class Source(PartialDatesMixin, models.Model):
+    """A document a fact rests on: a news report, an NGO statement, a register entry."""
+
+    title = models.CharField(max_length=500)
+    url = models.URLField(
+        "URL",
+        max_length=1000,
+        blank=True,
+        help_text="Leave empty for a document with no address (e.g. a printed or forwarded text).",
+    )
+    publisher = models.CharField(max_length=200, blank=True)
+    author = models.CharField(max_length=200, blank=True)
+    published_date = models.DateField(null=True, blank=True)
+    published_date_precision = precision_field("publication date")
+    language = models.CharField(
+        max_length=8, default="en", help_text="ISO 639-1 code of the text, e.g. en, ru."
+    )
+    kind = models.CharField(max_length=20, choices=SourceKind.choices, default=SourceKind.NEWS)
+    reliability = models.CharField(
+        max_length=20,
+        choices=Reliability.choices,
+        default=Reliability.UNVERIFIED,
+        help_text="Unverified when there is no author, no publisher, or quotes cannot be checked.",
+    )
+    reliability_note = models.TextField(
+        blank=True, help_text="Why this grade: what can and cannot be checked about the source."
+    )
+    summary = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SourceQuerySet.as_manager()
+    partial_dates = ("published_date",)
+
+    class Meta:
+        ordering = SOURCE_ORDER
+        constraints = [
+            # The same document must not be entered twice; many sources have no URL.
+            models.UniqueConstraint(
+                fields=["url"], condition=~Q(url=""), name="source_url_unique_when_present"
+            ),
+        ]
+        indexes = [models.Index(fields=["kind"]), models.Index(fields=["reliability"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("tracker:source-detail", args=[self.pk])
+
+    @property
+    def published_display(self):
+        return self.partial_date("published_date")
+
+    @property
+    def is_unverified(self):
+        return self.reliability == Reliability.UNVERIFIED
+
+
+class Citation(models.Model):
+    """Ties one fact (an organisation, designation, law, case, event…) to a Source."""
+
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,  # a cited source is never deleted
+        related_name="citations",
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    content_object = GenericForeignKey("content_type", "object_id")
+    quote = models.TextField(blank=True, help_text="The passage of the source, word for word.")
+    note = models.TextField(
+        blank=True, help_text="What this source adds, or how its account differs from the record."
+    )
+    conflicting = models.BooleanField(
+        default=False,
+        help_text="Tick when this source's account disagrees with the record or another source.",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # Every public page loads the citations of one object.
+            models.Index(fields=["content_type", "object_id"]),
+        ]
+
+    def __str__(self):
+        # Costs two queries unless source and content_type are loaded.
+        return f"{self.source} → {self.content_type.model} #{self.object_id}"

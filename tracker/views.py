@@ -1,0 +1,379 @@
+"""Public pages: home, lists with filters and exports, detail pages, search, health."""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.db import DatabaseError, connection
+from django.db.models import Count, Exists, OuterRef
+from django.db.models.functions import ExtractYear
+from django.http import JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.views.generic import DetailView, TemplateView
+from django_filters.views import FilterView
+
+from tracker import filters, search
+from tracker.choices import State
+from tracker.exports import EXPORTERS
+from tracker.models import (
+    Case,
+    CaseEvent,
+    Charge,
+    Designation,
+    Law,
+    LawAmendment,
+    Organisation,
+    Penalty,
+    Person,
+    Source,
+)
+
+
+def _join(items):
+    return "; ".join(str(item) for item in items)
+
+
+class PublicListView(FilterView):
+    """A filtered, paginated list that also exports what it shows as CSV or JSON.
+
+    Invalid filter values are ignored and reported on the page (strict=False);
+    a bad or out-of-range page number shows the nearest real page.
+    """
+
+    strict = False
+    paginate_by = settings.PAGE_SIZE
+    export_name = ""
+    export_columns = ()
+
+    def get(self, request, *args, **kwargs):
+        export_format = request.GET.get("format")
+        if export_format in EXPORTERS:
+            self.filterset = self.get_filterset(self.get_filterset_class())
+            exporter = EXPORTERS[export_format]
+            return exporter(
+                self.filterset.qs, list(self.export_columns), self.export_row, self.export_name
+            )
+        return super().get(request, *args, **kwargs)
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def export_row(self, obj):
+        raise NotImplementedError
+
+    def absolute(self, obj):
+        return self.request.build_absolute_uri(obj.get_absolute_url())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        params.pop("format", None)
+        context["query_string"] = params.urlencode()
+        context["filter_errors"] = self.filterset.form.errors if self.filterset.is_bound else {}
+        return context
+
+
+class OrganisationListView(PublicListView):
+    queryset = Organisation.objects.for_list()
+    filterset_class = filters.OrganisationFilter
+    template_name = "tracker/organisation_list.html"
+    export_name = "organisations"
+    export_columns = ("name", "short_name", "aliases", "kind", "country", "designations", "url")
+
+    def export_row(self, obj):
+        return {
+            "name": obj.name,
+            "short_name": obj.short_name,
+            "aliases": _join(obj.aliases.all()),
+            "kind": obj.get_kind_display(),
+            "country": obj.country.name,
+            "designations": _join(
+                f"{d.get_kind_display()} ({d.decision_display})" for d in obj.public_designations
+            ),
+            "url": self.absolute(obj),
+        }
+
+
+class LawListView(PublicListView):
+    queryset = Law.objects.for_list()
+    filterset_class = filters.LawFilter
+    template_name = "tracker/law_list.html"
+    export_name = "laws"
+    export_columns = (
+        "title",
+        "short_title",
+        "number",
+        "kind",
+        "jurisdiction",
+        "adopted",
+        "designations",
+        "cases",
+        "url",
+    )
+
+    def export_row(self, obj):
+        return {
+            "title": obj.title,
+            "short_title": obj.short_title,
+            "number": obj.number,
+            "kind": obj.get_kind_display(),
+            "jurisdiction": obj.jurisdiction.name,
+            "adopted": obj.adopted_display if obj.adopted_date else "",
+            "designations": obj.designation_count,
+            "cases": obj.case_count,
+            "url": self.absolute(obj),
+        }
+
+
+class CaseListView(PublicListView):
+    queryset = Case.objects.for_list()
+    filterset_class = filters.CaseFilter
+    template_name = "tracker/case_list.html"
+    export_name = "cases"
+    export_columns = ("title", "status", "country", "people", "charges", "sentence", "court", "url")
+
+    def export_row(self, obj):
+        return {
+            "title": obj.title,
+            "status": obj.get_status_display(),
+            "country": obj.country.name,
+            "people": _join(obj.public_people),
+            "charges": _join(obj.charges.all()),
+            "sentence": obj.sentence,
+            "court": obj.court,
+            "url": self.absolute(obj),
+        }
+
+
+class PersonListView(PublicListView):
+    queryset = Person.objects.for_list()
+    filterset_class = filters.PersonFilter
+    template_name = "tracker/person_list.html"
+    export_name = "people"
+    export_columns = ("name", "aliases", "role", "country", "url")
+
+    def export_row(self, obj):
+        return {
+            "name": obj.name,
+            "aliases": _join(obj.aliases.all()),
+            "role": obj.get_role_display(),
+            "country": obj.country.name,
+            "url": self.absolute(obj),
+        }
+
+
+class SourceListView(PublicListView):
+    queryset = Source.objects.for_list()
+    filterset_class = filters.SourceFilter
+    template_name = "tracker/source_list.html"
+    export_name = "sources"
+    export_columns = (
+        "title",
+        "source_url",
+        "publisher",
+        "published",
+        "kind",
+        "reliability",
+        "citations",
+        "url",
+    )
+
+    def export_row(self, obj):
+        return {
+            "title": obj.title,
+            "source_url": obj.url,
+            "publisher": obj.publisher,
+            "published": obj.published_display if obj.published_date else "",
+            "kind": obj.get_kind_display(),
+            "reliability": obj.get_reliability_display(),
+            "citations": obj.citation_count,
+            "url": self.absolute(obj),
+        }
+
+
+class OrganisationDetailView(DetailView):
+    queryset = Organisation.objects.for_detail()
+    template_name = "tracker/organisation_detail.html"
+
+
+class LawDetailView(DetailView):
+    queryset = Law.objects.for_detail()
+    template_name = "tracker/law_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        law = self.object
+        context["designations"] = Designation.objects.for_list().filter(law=law)
+        context["cases"] = Case.objects.published().filter(
+            Exists(Charge.objects.filter(case=OuterRef("pk"), law=law))
+        )
+        return context
+
+
+class CaseDetailView(DetailView):
+    queryset = Case.objects.for_detail()
+    template_name = "tracker/case_detail.html"
+
+
+class PersonDetailView(DetailView):
+    queryset = Person.objects.for_detail()
+    template_name = "tracker/person_detail.html"
+
+
+# What a source page lists as citing it: only records the public may see.
+PUBLIC_CITING = {
+    Organisation: lambda: Organisation.objects.published(),
+    Designation: lambda: Designation.objects.for_list(),
+    Law: lambda: Law.objects.published(),
+    LawAmendment: lambda: LawAmendment.objects.filter(law__state=State.PUBLISHED).select_related(
+        "law"
+    ),
+    Penalty: lambda: Penalty.objects.filter(law__state=State.PUBLISHED).select_related("law"),
+    Person: lambda: Person.objects.published(),
+    Case: lambda: Case.objects.published(),
+    CaseEvent: lambda: CaseEvent.objects.filter(case__state=State.PUBLISHED).select_related("case"),
+}
+
+
+class SourceDetailView(DetailView):
+    model = Source
+    template_name = "tracker/source_detail.html"
+
+    def get_context_data(self, **kwargs):
+        """Pair each citation with its public record: one query per kind of record."""
+        context = super().get_context_data(**kwargs)
+        citations = list(self.object.citations.select_related("content_type"))
+        ids_by_model = {}
+        for citation in citations:
+            model = citation.content_type.model_class()
+            ids_by_model.setdefault(model, set()).add(citation.object_id)
+        public = {}
+        for model, ids in ids_by_model.items():
+            if model in PUBLIC_CITING:
+                for obj in PUBLIC_CITING[model]().filter(pk__in=ids):
+                    public[(model, obj.pk)] = obj
+        context["cited_by"] = [
+            (citation, public[(citation.content_type.model_class(), citation.object_id)])
+            for citation in citations
+            if (citation.content_type.model_class(), citation.object_id) in public
+        ]
+        return context
+
+
+class HomeView(TemplateView):
+    template_name = "tracker/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        designations = Designation.objects.published()
+        context["counts"] = {
+            "organisations": Organisation.objects.published().count(),
+            "designations": designations.count(),
+            "laws": Law.objects.published().count(),
+            "cases": Case.objects.published().count(),
+            "people": Person.objects.published().count(),
+            "sources": Source.objects.count(),
+        }
+        context["latest_designations"] = Designation.objects.for_list()[:8]
+        context["latest_events"] = (
+            CaseEvent.objects.filter(case__state=State.PUBLISHED, date__isnull=False)
+            .select_related("case")
+            .order_by("-date", "-id")[:8]
+        )
+        timeline = list(
+            designations.filter(decision_date__isnull=False)
+            .annotate(year=ExtractYear("decision_date"))
+            .values("year")
+            .annotate(count=Count("id"))
+            .order_by("year")
+        )
+        context["timeline"] = timeline
+        context["timeline_max"] = max((row["count"] for row in timeline), default=0)
+        return context
+
+
+class SearchView(TemplateView):
+    """One search over organisations (with aliases), laws (with numbers), cases and people."""
+
+    template_name = "tracker/search.html"
+    per_group = 20
+    groups = (
+        ("organisations", "Organisations", Organisation, "tracker:organisation-list"),
+        ("laws", "Laws", Law, "tracker:law-list"),
+        ("cases", "Cases", Case, "tracker:case-list"),
+        ("people", "People", Person, "tracker:person-list"),
+    )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = search.clean_query(self.request.GET.get("q", ""))
+        context["query"] = query
+        context["results"] = []
+        if query:
+            for key, label, model, list_url in self.groups:
+                matches = search.matching(model.objects.published(), query)
+                context["results"].append(
+                    {
+                        "key": key,
+                        "label": label,
+                        "count": matches.count(),
+                        "items": list(matches[: self.per_group]),
+                        "list_url": reverse(list_url),
+                    }
+                )
+        context["total"] = sum(group["count"] for group in context["results"])
+        return context
+
+
+class DesignationFeed(Feed):
+    """Atom feed of published designations, newest decision first."""
+
+    feed_type = Atom1Feed
+    title = "Repression Tracker: new designations"
+    subtitle = "Organisations declared undesirable, foreign agents and the like, with sources."
+
+    def link(self):
+        return "/organisations/"
+
+    def items(self):
+        return Designation.objects.for_list()[:50]
+
+    def item_title(self, item):
+        return f"{item.organisation.name}: {item.get_kind_display()}"
+
+    def item_description(self, item):
+        parts = [f"Decided {item.decision_display}"]
+        if item.authority:
+            parts.append(f"by {item.authority}")
+        if item.law:
+            parts.append(f"under {item.law}")
+        return " ".join(parts) + "."
+
+    def item_link(self, item):
+        return item.get_absolute_url()
+
+    def item_pubdate(self, item):
+        if item.decision_date:
+            return datetime.datetime.combine(
+                item.decision_date, datetime.time(), tzinfo=datetime.UTC
+            )
+        return item.created_at
+
+    def item_updateddate(self, item):
+        return item.updated_at
+
+
+def healthz(request):
+    """Liveness and readiness for a load balancer: 200 when the database answers."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "time": timezone.now().isoformat()})
