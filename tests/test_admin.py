@@ -204,3 +204,46 @@ def test_admin_requires_login(client):
     response = client.get("/admin/tracker/designation/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_admin_inline_designation_dates_are_checked_against_each_other(editor_client):
+    designation = factories.DesignationFactory(
+        decision_date=datetime.date(2025, 11, 13), register_date=datetime.date(2025, 12, 1)
+    )
+    organisation = designation.organisation
+    prefix = "designations"
+    response = editor_client.post(
+        f"/admin/tracker/organisation/{organisation.pk}/change/",
+        {
+            "name": organisation.name,
+            "slug": organisation.slug,
+            "short_name": "",
+            "kind": "ngo",
+            "country": "",
+            "website": "",
+            "description": "",
+            "state": "published",
+            "aliases-TOTAL_FORMS": "0",
+            "aliases-INITIAL_FORMS": "0",
+            f"{prefix}-TOTAL_FORMS": "1",
+            f"{prefix}-INITIAL_FORMS": "1",
+            f"{prefix}-0-id": designation.pk,
+            f"{prefix}-0-organisation": organisation.pk,
+            f"{prefix}-0-kind": "undesirable",
+            f"{prefix}-0-law": designation.law.pk,
+            f"{prefix}-0-authority": "",
+            f"{prefix}-0-state": "published",
+            f"{prefix}-0-decision_date": "2025-12-20",
+            f"{prefix}-0-decision_date_precision": "day",
+            f"{prefix}-0-register_date": "2025-12-01",
+            f"{prefix}-0-register_date_precision": "day",
+            f"{prefix}-0-revoked_date": "",
+            f"{prefix}-0-revoked_date_precision": "day",
+            "tracker-citation-content_type-object_id-TOTAL_FORMS": "0",
+            "tracker-citation-content_type-object_id-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "The register date cannot be before the decision date." in response.content.decode()
+    designation.refresh_from_db()
+    assert designation.decision_date == datetime.date(2025, 11, 13)

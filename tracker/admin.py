@@ -65,7 +65,13 @@ class DesignationInline(admin.StackedInline):
     extra = 0
     autocomplete_fields = ["law"]
     show_change_link = True
-    fields = ["kind", "law", "authority", "decision_date", "decision_date_precision", "state"]
+    # Every date is here, so that the date rules can be checked against each other.
+    fields = [
+        ("kind", "law", "authority", "state"),
+        ("decision_date", "decision_date_precision"),
+        ("register_date", "register_date_precision"),
+        ("revoked_date", "revoked_date_precision"),
+    ]
 
 
 @admin.register(Organisation)

@@ -158,6 +158,7 @@ LOGGING = {
 }
 
 # Public list pages.
+FILTERS_EMPTY_CHOICE_LABEL = "Any"
 PAGE_SIZE = 50
 SEARCH_MAX_LENGTH = 200
 

@@ -93,7 +93,7 @@ class OrganisationListView(PublicListView):
             "kind": obj.get_kind_display(),
             "country": obj.country.name,
             "designations": _join(
-                f"{d.get_kind_display()} ({d.decision_display})" for d in obj.public_designations
+                f"{d.get_kind_display()} ({d.date_display})" for d in obj.public_designations
             ),
             "url": self.absolute(obj),
         }
@@ -347,7 +347,7 @@ class DesignationFeed(Feed):
         return f"{item.organisation.name}: {item.get_kind_display()}"
 
     def item_description(self, item):
-        parts = [f"Decided {item.decision_display}"]
+        parts = [f"{item.get_kind_display()}, {item.date_display}"]
         if item.authority:
             parts.append(f"by {item.authority}")
         if item.law:

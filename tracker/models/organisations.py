@@ -189,6 +189,13 @@ class Designation(CitedModel, PartialDatesMixin, TrackedModel):
         return f"{self.organisation.get_absolute_url()}#designation-{self.pk}"
 
     @property
+    def date_display(self):
+        """The decision date, or the register date when only that is known."""
+        if self.decision_date is None and self.register_date is not None:
+            return f"registered {self.register_display}"
+        return self.decision_display
+
+    @property
     def decision_display(self):
         return self.partial_date("decision_date")
 
