@@ -5,10 +5,10 @@ import datetime
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
-from tracker.choices import DatePrecision, State
+from tracker.choices import AliasKind, DatePrecision, State
 
 
 class PublishableQuerySet(models.QuerySet):
@@ -127,3 +127,28 @@ def with_sources(lookup="citations"):
     from .sources import Citation
 
     return Prefetch(lookup, queryset=Citation.objects.select_related("source"))
+
+
+class Alias(models.Model):
+    """Another name a record is known by: an acronym, a spelling, a name in another script."""
+
+    name = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=AliasKind.choices, default=AliasKind.SPELLING)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+def date_not_before(later, earlier, message):
+    """A check constraint: `later` is empty, `earlier` is empty, or later >= earlier."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{later}__isnull": True})
+        | Q(**{f"{earlier}__isnull": True})
+        | Q(**{f"{later}__gte": F(earlier)}),
+        name=f"%(class)s_{later}_not_before_{earlier}",
+        violation_error_message=message,
+    )

@@ -5,9 +5,10 @@ from django.db.models import F, Prefetch
 from django.urls import reverse
 from django_countries.fields import CountryField
 
-from tracker.choices import AliasKind, CaseStatus, EventKind, PersonRole
+from tracker.choices import CaseStatus, EventKind, PersonRole
 
 from .base import (
+    Alias,
     CitedModel,
     PartialDatesMixin,
     PublishableQuerySet,
@@ -60,22 +61,16 @@ class Person(CitedModel, TrackedModel):
         return reverse("tracker:person-detail", args=[self.slug])
 
 
-class PersonAlias(models.Model):
+class PersonAlias(Alias):
     """Another form of a person's name: a transliteration, a diminutive, a Cyrillic spelling."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=20, choices=AliasKind.choices, default=AliasKind.SPELLING)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(Alias.Meta):
         verbose_name_plural = "person aliases"
         constraints = [
             models.UniqueConstraint(fields=["person", "name"], name="person_alias_unique"),
         ]
-
-    def __str__(self):
-        return self.name
 
 
 class CaseQuerySet(PublishableQuerySet):

@@ -5,13 +5,15 @@ from django.db.models import F, Prefetch, Q
 from django.urls import reverse
 from django_countries.fields import CountryField
 
-from tracker.choices import AliasKind, DesignationKind, OrganisationKind, State
+from tracker.choices import DesignationKind, OrganisationKind, State
 
 from .base import (
+    Alias,
     CitedModel,
     PartialDatesMixin,
     PublishableQuerySet,
     TrackedModel,
+    date_not_before,
     precision_field,
     with_sources,
 )
@@ -84,24 +86,18 @@ class Organisation(CitedModel, TrackedModel):
         return reverse("tracker:organisation-detail", args=[self.slug])
 
 
-class OrganisationAlias(models.Model):
+class OrganisationAlias(Alias):
     """Another name an organisation is known by: acronym, spelling, Cyrillic name."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="aliases")
-    name = models.CharField(max_length=300)
-    kind = models.CharField(max_length=20, choices=AliasKind.choices, default=AliasKind.SPELLING)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(Alias.Meta):
         verbose_name_plural = "organisation aliases"
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "name"], name="organisation_alias_unique"
             ),
         ]
-
-    def __str__(self):
-        return self.name
 
 
 class DesignationQuerySet(models.QuerySet):
@@ -159,19 +155,15 @@ class Designation(CitedModel, PartialDatesMixin, TrackedModel):
         ordering = [F("decision_date").desc(nulls_last=True), "-id"]
         constraints = [
             # A register lists a decision after it is taken, never before.
-            models.CheckConstraint(
-                condition=Q(register_date__isnull=True)
-                | Q(decision_date__isnull=True)
-                | Q(register_date__gte=F("decision_date")),
-                name="designation_register_not_before_decision",
-                violation_error_message="The register date cannot be before the decision date.",
+            date_not_before(
+                "register_date",
+                "decision_date",
+                "The register date cannot be before the decision date.",
             ),
-            models.CheckConstraint(
-                condition=Q(revoked_date__isnull=True)
-                | Q(decision_date__isnull=True)
-                | Q(revoked_date__gte=F("decision_date")),
-                name="designation_revoked_not_before_decision",
-                violation_error_message="A designation cannot be revoked before it was decided.",
+            date_not_before(
+                "revoked_date",
+                "decision_date",
+                "A designation cannot be revoked before it was decided.",
             ),
             # The same decision must not be entered twice.
             models.UniqueConstraint(
