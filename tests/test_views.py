@@ -380,3 +380,9 @@ def test_healthz_reports_database_failure(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["status"] == "error"
+
+
+def test_filter_selects_offer_any_rather_than_dashes(client, amnesty):
+    content = client.get("/cases/").content.decode()
+    assert '<option value="" selected>Any</option>' in content
+    assert "---------" not in content

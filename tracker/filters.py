@@ -52,7 +52,6 @@ def published_law_filter(**kwargs):
         label="Law",
         queryset=Law.objects.published().only("slug", "title", "short_title"),
         to_field_name="slug",
-        empty_label="Any",
         **kwargs,
     )
 
@@ -122,7 +121,6 @@ class CaseFilter(SearchFilterSet):
     person = django_filters.ModelChoiceFilter(
         queryset=Person.objects.published().only("slug", "name"),
         to_field_name="slug",
-        empty_label="Any",
         method="filter_person",
     )
 
