@@ -14,21 +14,22 @@ pytestmark = pytest.mark.django_db
 def populate(n, start=0):
     """n records of every kind, each with its relations and citations."""
     for i in range(start, start + n):
-        law = factories.LawFactory(slug=f"law-{i}", number=f"{i}.1")
+        law = factories.LawFactory(slug=f"law-{i}", number=f"{i}.1", title=f"Law {i} Alpha")
+        law.aliases.create(name=f"Закон {i}")
         factories.CitationFactory.for_object(law)
         amendment = law.amendments.create(date=datetime.date(2021, 1, 1), summary="Tightened.")
         factories.CitationFactory.for_object(amendment)
         penalty = law.penalties.create(kind="criminal", applies_to="x", max_prison_months=48)
         factories.CitationFactory.for_object(penalty)
-        organisation = factories.OrganisationFactory(slug=f"org-{i}")
+        organisation = factories.OrganisationFactory(slug=f"org-{i}", name=f"Org {i} Alpha")
         factories.OrganisationAliasFactory(organisation=organisation)
         factories.CitationFactory.for_object(organisation)
         designation = factories.DesignationFactory(organisation=organisation, law=law)
         factories.CitationFactory.for_object(designation)
-        person = factories.PersonFactory(slug=f"person-{i}")
+        person = factories.PersonFactory(slug=f"person-{i}", name=f"Person {i} Alpha")
         person.aliases.create(name=f"Alias of person {i}")
         factories.CitationFactory.for_object(person)
-        case = factories.CaseFactory(slug=f"case-{i}", people=[person])
+        case = factories.CaseFactory(slug=f"case-{i}", title=f"Case {i} Alpha", people=[person])
         case.organisations.add(organisation)
         factories.ChargeFactory(case=case, law=law)
         event = factories.CaseEventFactory(case=case)
@@ -39,20 +40,22 @@ def populate(n, start=0):
 PAGES = [
     "/",
     "/organisations/",
-    "/organisations/?kind=ngo&law=law-0&year=2025&q=Organisation",
+    "/organisations/?kind=ngo&law=law-0&year=2025&q=alpha",
     "/organisations/org-0/",
     "/laws/",
-    "/laws/?jurisdiction=RU&q=law",
+    "/laws/?jurisdiction=RU&q=alpha",
     "/laws/law-0/",
     "/cases/",
-    "/cases/?law=law-0&status=convicted&year=2025&person=person-0&q=case",
+    "/cases/?law=law-0&status=convicted&year=2025&person=person-0&q=alpha",
     "/cases/case-0/",
     "/people/",
-    "/people/?role=defender&q=person",
+    "/people/?role=defender&q=alpha",
     "/people/person-0/",
     "/sources/",
     "/sources/?reliability=established",
     "/search/?q=0",
+    "/search/?q=alpha",
+    "/search/?q=Organisaton",  # no match: "did you mean" runs too
     "/feeds/designations/",
     "/organisations/?format=csv",
     "/cases/?format=json",
@@ -102,12 +105,14 @@ def test_source_page_query_count_does_not_grow_with_citations(client):
         ("/organisations/", 5),
         ("/organisations/org-0/", 6),
         ("/laws/", 2),
-        ("/laws/law-0/", 8),
+        ("/laws/law-0/", 9),
         ("/cases/", 6),
         ("/cases/case-0/", 7),
         ("/people/", 3),
         ("/people/person-0/", 5),
         ("/sources/", 2),
+        # One ranked query per kind, then each kind's records and their aliases.
+        ("/search/?q=alpha", 11),
     ],
 )
 def test_exact_query_counts(client, django_assert_num_queries, url, expected):

@@ -13,6 +13,7 @@ from tracker.models import (
     Citation,
     Designation,
     Law,
+    LawAlias,
     LawAmendment,
     Organisation,
     OrganisationAlias,
@@ -125,6 +126,11 @@ class DesignationAdmin(PublicationActionsMixin, admin.ModelAdmin):
     ]
 
 
+class LawAliasInline(admin.TabularInline):
+    model = LawAlias
+    extra = 1
+
+
 class LawAmendmentInline(admin.StackedInline):
     model = LawAmendment
     extra = 0
@@ -139,9 +145,9 @@ class PenaltyInline(admin.TabularInline):
 class LawAdmin(PublicationActionsMixin, admin.ModelAdmin):
     list_display = ["title", "short_title", "number", "kind", "jurisdiction", "state"]
     list_filter = ["state", "kind", "jurisdiction"]
-    search_fields = ["title", "short_title", "number"]
+    search_fields = ["title", "short_title", "number", "aliases__name"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [LawAmendmentInline, PenaltyInline, CitationInline]
+    inlines = [LawAliasInline, LawAmendmentInline, PenaltyInline, CitationInline]
 
 
 @admin.register(LawAmendment)

@@ -298,35 +298,22 @@ class HomeView(TemplateView):
 
 
 class SearchView(TemplateView):
-    """One search over organisations (with aliases), laws (with numbers), cases and people."""
+    """One search over organisations, laws, cases and people: ranked, grouped, highlighted."""
 
     template_name = "tracker/search.html"
     per_group = 20
-    groups = (
-        ("organisations", "Organisations", Organisation, "tracker:organisation-list"),
-        ("laws", "Laws", Law, "tracker:law-list"),
-        ("cases", "Cases", Case, "tracker:case-list"),
-        ("people", "People", Person, "tracker:person-list"),
-    )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = search.clean_query(self.request.GET.get("q", ""))
-        context["query"] = query
-        context["results"] = []
-        if query:
-            for key, label, model, list_url in self.groups:
-                matches = search.matching(model.objects.published(), query)
-                context["results"].append(
-                    {
-                        "key": key,
-                        "label": label,
-                        "count": matches.count(),
-                        "items": list(matches[: self.per_group]),
-                        "list_url": reverse(list_url),
-                    }
-                )
-        context["total"] = sum(group["count"] for group in context["results"])
+        groups = search.find(query, self.per_group) if query.terms else []
+        total = sum(group.count for group in groups)
+        context.update(
+            query=query,
+            results=groups,
+            total=total,
+            suggestions=search.suggest(query) if query.terms and not total else [],
+        )
         return context
 
 

@@ -2,8 +2,9 @@
 
 from .base import format_partial_date
 from .cases import Case, CaseEvent, Charge, Person, PersonAlias
-from .laws import Law, LawAmendment, Penalty
+from .laws import Law, LawAlias, LawAmendment, Penalty
 from .organisations import Designation, Organisation, OrganisationAlias
+from .search import SearchEntry, SearchKind
 from .sources import Citation, Source
 
 __all__ = [
@@ -13,12 +14,15 @@ __all__ = [
     "Citation",
     "Designation",
     "Law",
+    "LawAlias",
     "LawAmendment",
     "Organisation",
     "OrganisationAlias",
     "Penalty",
     "Person",
     "PersonAlias",
+    "SearchEntry",
+    "SearchKind",
     "Source",
     "format_partial_date",
 ]

@@ -8,6 +8,7 @@ from django_countries.fields import CountryField
 from tracker.choices import LawKind, PenaltyKind
 
 from .base import (
+    Alias,
     CitedModel,
     PartialDatesMixin,
     PublishableQuerySet,
@@ -47,6 +48,7 @@ class LawQuerySet(PublishableQuerySet):
     def for_detail(self):
         """Everything the law page shows, loaded in a fixed number of queries (no N+1)."""
         return self.published().prefetch_related(
+            "aliases",
             with_sources(),
             Prefetch("amendments", queryset=LawAmendment.objects.prefetch_related(with_sources())),
             Prefetch("penalties", queryset=Penalty.objects.prefetch_related(with_sources())),
@@ -91,6 +93,18 @@ class Law(CitedModel, PartialDatesMixin, TrackedModel):
     @property
     def adopted_display(self):
         return self.partial_date("adopted_date")
+
+
+class LawAlias(Alias):
+    """Another name of a law: its name in the original language, a nickname, an old title."""
+
+    law = models.ForeignKey(Law, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta(Alias.Meta):
+        verbose_name_plural = "law aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["law", "name"], name="law_alias_unique"),
+        ]
 
 
 class LawAmendment(CitedModel, PartialDatesMixin, models.Model):

@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from tracker.models import Case, Law, Organisation, Person, Source
+from tracker.search import index
 
 SEED_FIXTURE = settings.BASE_DIR / "fixtures" / "seed.json"
 
@@ -20,5 +22,7 @@ class Command(BaseCommand):
         if any(model.objects.exists() for model in models):
             self.stdout.write("The database already holds records; the seed record was not loaded.")
             return
-        call_command("loaddata", str(SEED_FIXTURE), verbosity=options["verbosity"])
+        with transaction.atomic():
+            call_command("loaddata", str(SEED_FIXTURE), verbosity=options["verbosity"])
+            index.rebuild()  # loaddata saves raw, so the search signals leave it to us
         self.stdout.write(self.style.SUCCESS("Loaded the seed record."))

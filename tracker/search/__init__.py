@@ -1,0 +1,184 @@
+"""Search over the public record, behind one small interface.
+
+- `clean_query(raw)` makes whatever a person typed safe to search for.
+- `matching(queryset, query)` narrows a list page's queryset to the matches.
+- `find(query)` gives the search page its ranked, highlighted groups.
+- `suggest(query)` offers close names when nothing matches.
+
+Views and filters use only these; `text` (normalisation), `index` (what is
+stored) and `backends` (SQLite FTS5 / PostgreSQL) stay behind them.
+"""
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models.expressions import RawSQL
+from django.urls import reverse
+from django.utils.functional import cached_property
+
+from tracker.models.search import SearchKind
+
+from . import text
+from .backends import backend
+from .index import KINDS, kind_of
+
+
+class Query(str):
+    """A cleaned search query; `truncated` says whether it was cut to the maximum length."""
+
+    truncated = False
+
+    @cached_property
+    def terms(self):
+        return text.parse(self)
+
+    @property
+    def too_many_words(self):
+        return len(self.split()) > text.MAX_TERMS
+
+
+def clean_query(raw):
+    """Drop control characters, collapse whitespace and cut to SEARCH_MAX_LENGTH."""
+    raw = raw or ""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Zl", "Zp"} else ch for ch in raw
+    )
+    cleaned = " ".join(cleaned.split())
+    limit = settings.SEARCH_MAX_LENGTH
+    query = Query(cleaned[:limit].strip())
+    query.truncated = len(cleaned) > limit
+    return query
+
+
+def matching(queryset, query):
+    """The records of `queryset` that match every term of `query` (all of them if it has none)."""
+    if not isinstance(query, Query):
+        query = clean_query(query)
+    if not query.terms:
+        return queryset
+    sql, params = backend().matching_sql(kind_of(queryset.model), query.terms)
+    return queryset.filter(pk__in=RawSQL(sql, params))  # noqa: S611 (parameters are bound)
+
+
+@dataclass
+class Hit:
+    record: object
+    title: str
+    also: str = ""
+    snippet: str = ""
+
+
+@dataclass
+class Group:
+    kind: str
+    label: str
+    list_url: str
+    count: int = 0
+    hits: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Display:
+    """How the search page shows one kind: heading, list page, title, other names, text."""
+
+    label: str
+    list_url: str
+    title: Callable
+    other_names: Callable = lambda record: []
+    body: Callable = lambda record: ""
+    prefetch: tuple = ()
+
+
+def _aliases(record):
+    return [alias.name for alias in record.aliases.all()]
+
+
+DISPLAY = {
+    SearchKind.ORGANISATION: Display(
+        "Organisations",
+        "tracker:organisation-list",
+        title=lambda o: o.name,
+        other_names=lambda o: [o.short_name, *_aliases(o)],
+        body=lambda o: o.description,
+        prefetch=("aliases",),
+    ),
+    SearchKind.LAW: Display(
+        "Laws",
+        "tracker:law-list",
+        title=lambda law: law.title,
+        other_names=lambda law: [law.number, law.short_title, *_aliases(law)],
+        body=lambda law: law.summary,
+        prefetch=("aliases",),
+    ),
+    SearchKind.CASE: Display(
+        "Cases", "tracker:case-list", title=lambda c: c.title, body=lambda c: c.summary
+    ),
+    SearchKind.PERSON: Display(
+        "People",
+        "tracker:person-list",
+        title=lambda p: p.name,
+        other_names=_aliases,
+        body=lambda p: p.description,
+        prefetch=("aliases",),
+    ),
+}
+
+
+def _published(kind, ids):
+    """The published records with these ids, in the order of the ids."""
+    if not ids:
+        return []
+    records = KINDS[kind].model().objects.published().filter(pk__in=ids)
+    records = {record.pk: record for record in records.prefetch_related(*DISPLAY[kind].prefetch)}
+    return [records[pk] for pk in ids if pk in records]
+
+
+def _hit(kind, record, terms):
+    display = DISPLAY[kind]
+    names = display.other_names(record)
+    also = next((name for name in names if name and text.matches(name, terms)), "")
+    return Hit(
+        record=record,
+        title=text.highlight(display.title(record), terms),
+        also=text.highlight(also, terms) if also else "",
+        snippet=text.snippet(display.body(record), terms),
+    )
+
+
+def find(query, per_group=20):
+    """One group per kind: how many published records match, and the best `per_group` of them."""
+    engine = backend()
+    groups = []
+    for kind, display in DISPLAY.items():
+        group = Group(kind=kind, label=display.label, list_url=reverse(display.list_url))
+        if query.terms:
+            table = KINDS[kind].model()._meta.db_table
+            ids, group.count = engine.ranked(kind, query.terms, table, per_group)
+            group.hits = [_hit(kind, record, query.terms) for record in _published(kind, ids)]
+        groups.append(group)
+    return groups
+
+
+def suggest(query, limit=5):
+    """Published records whose names are close to the query: [(kind label, name)]."""
+    words = [term.joined for term in query.terms]
+    if not words:
+        return []
+    found = backend().similar(words, limit=limit * 2)
+    by_kind = {}
+    for kind, pk in found:
+        by_kind.setdefault(kind, []).append(pk)
+    records = {
+        (kind, record.pk): record
+        for kind, ids in by_kind.items()
+        for record in _published(kind, ids)
+    }
+    names = []
+    for kind, pk in found:
+        if (kind, pk) in records:
+            name = DISPLAY[kind].title(records[kind, pk])
+            if name not in names:
+                names.append(name)
+    return names[:limit]

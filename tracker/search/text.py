@@ -1,0 +1,227 @@
+"""How text becomes searchable: one normal form for the index, the query and the highlighter.
+
+Every name and text is reduced to lower-case ASCII words before it is stored or
+searched, so the engines underneath compare plain tokens:
+
+- `anyascii` transliterates every script (Cyrillic by the BGN/PCGN-style table it
+  documents) and drops accents: "Алексей Навальный" becomes "aleksey navalnyy",
+  "Alcántara" becomes "alcantara".
+- Apostrophes vanish inside words ("Naval'nyy" is one word); any other
+  punctuation splits words, and the joined form is kept too, so "275.1", "275 1"
+  and "2751", or "129-FZ" and "129FZ", find each other.
+- `skeleton()` folds the spellings that romanisations of Russian disagree on
+  (y/i/j, kh/h, ts/tz/ch, x/ks, doubled letters, ...), so "Navalny", "Navalnyi"
+  and "Навальный" share the key "navalni". Keys only widen the match; exact
+  forms still rank first.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from anyascii import anyascii
+from django.utils.html import format_html, format_html_join
+
+MAX_TERMS = 10
+APOSTROPHES = re.compile(r"['`\"]")
+ASCII_WORD = re.compile(r"[a-z0-9]+")
+# A word in the original text, with the punctuation that joins its parts: "275.1", "129-FZ".
+TEXT_WORD = re.compile(r"\w+(?:['’ʼ.\-]\w+)*")
+QUERY_PART = re.compile(r'"([^"]*)"|(\S+)')
+
+# Spelling variants of romanised Russian, folded in this order (longest first).
+SKELETON_RULES = (
+    ("shch", "sc"),
+    ("sch", "sc"),
+    ("kh", "h"),
+    ("zh", "z"),
+    ("tch", "c"),
+    ("ch", "c"),
+    ("ts", "c"),
+    ("tz", "c"),
+    ("x", "ks"),
+    ("w", "v"),
+    ("y", "i"),
+    ("j", "i"),
+)
+DOUBLED = re.compile(r"(.)\1+")
+# Words left out of initials: "Foundation for the Defence of Rights" gives "fdr" and "fftdor".
+MINOR_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "at",
+        "by",
+        "de",
+        "der",
+        "des",
+        "du",
+        "for",
+        "in",
+        "la",
+        "le",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "und",
+        "von",
+        "za",
+    ]
+)
+
+
+@lru_cache(maxsize=4096)
+def ascii_words(text):
+    """The lower-case ASCII parts of one word of text: "Naval'nyy" -> ["navalnyy"]."""
+    return ASCII_WORD.findall(APOSTROPHES.sub("", anyascii(text).lower()))
+
+
+@lru_cache(maxsize=8192)
+def skeleton(token):
+    """A spelling-tolerant key for one ASCII token: "navalnyy" and "navalny" -> "navalni"."""
+    key = token
+    for old, new in SKELETON_RULES:
+        key = key.replace(old, new)
+    key = DOUBLED.sub(r"\1", key)
+    key = key.replace("ie", "e").replace("io", "e")
+    return DOUBLED.sub(r"\1", key)
+
+
+def tokens(text):
+    """The plain tokens of a text, with the joined form of each punctuated word."""
+    out = []
+    for chunk in (text or "").split():
+        parts = ascii_words(chunk)
+        out.extend(parts)
+        if len(parts) > 1:
+            out.append("".join(parts))
+    return out
+
+
+def name_forms(name):
+    """The whole-name forms an exact match is checked against: spaced, joined and folded."""
+    parts = [part for chunk in (name or "").split() for part in ascii_words(chunk)]
+    if not parts:
+        return set()
+    return {" ".join(parts), "".join(parts), " ".join(skeleton(part) for part in parts)}
+
+
+def initials(name):
+    """Acronyms a name may be searched by: "Human Rights Watch" -> {"hrw"}."""
+    words = [part for chunk in (name or "").split() for part in ascii_words(chunk)]
+    if len(words) < 2:
+        return set()
+    found = {"".join(word[0] for word in words)}
+    major = [word for word in words if word not in MINOR_WORDS]
+    if len(major) >= 2:
+        found.add("".join(word[0] for word in major))
+    return found
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing the reader typed: a word (its parts) or a "quoted phrase"."""
+
+    parts: tuple
+    phrase: bool = False
+
+    @property
+    def joined(self):
+        return "".join(self.parts)
+
+    @property
+    def key(self):
+        return skeleton(self.joined)
+
+    @property
+    def prefix(self):
+        """Single letters and digits are matched whole: a prefix of one character is everything."""
+        return not self.phrase and len(self.joined) >= 2
+
+
+def parse(query):
+    """The terms of a query, at most MAX_TERMS. Quotes make a phrase; nothing else is syntax."""
+    terms = []
+    for match in QUERY_PART.finditer(query or ""):
+        quoted, word = match.groups()
+        if quoted is not None:
+            parts = tuple(part for chunk in quoted.split() for part in ascii_words(chunk))
+            if parts:
+                terms.append(Term(parts, phrase=len(parts) > 1))
+        else:
+            parts = tuple(ascii_words(word))
+            if parts:
+                terms.append(Term(parts))
+    unique = list(dict.fromkeys(terms))
+    return unique[:MAX_TERMS]
+
+
+def exact_forms(terms):
+    """The query as a whole name, in the forms `name_forms` stores."""
+    parts = [part for term in terms for part in term.parts]
+    if not parts:
+        return []
+    return sorted({" ".join(parts), "".join(parts), " ".join(skeleton(p) for p in parts)})
+
+
+def _word_matches(word, terms):
+    parts = ascii_words(word)
+    if not parts:
+        return False
+    joined = "".join(parts)
+    for term in terms:
+        if term.phrase:
+            if any(part in term.parts for part in parts):
+                return True
+        elif len(term.parts) > 1:
+            if joined.startswith(term.joined) or skeleton(joined).startswith(term.key):
+                return True
+        else:
+            wanted, key = term.joined, term.key
+            for part in parts + ([joined] if len(parts) > 1 else []):
+                if part == wanted or (
+                    term.prefix and (part.startswith(wanted) or skeleton(part).startswith(key))
+                ):
+                    return True
+    return False
+
+
+def _marked(text, terms):
+    """The text in pieces: plain strings, and the matched words wrapped in <mark>."""
+    pieces, position = [], 0
+    for match in TEXT_WORD.finditer(text or ""):
+        if _word_matches(match.group(), terms):
+            pieces.append(text[position : match.start()])
+            pieces.append(format_html("<mark>{}</mark>", match.group()))
+            position = match.end()
+    pieces.append(text[position:] if text else "")
+    return pieces
+
+
+def highlight(text, terms):
+    """The text, HTML-escaped, with the words the terms matched in <mark>."""
+    return format_html_join("", "{}", ((piece,) for piece in _marked(text, terms)))
+
+
+def matches(text, terms):
+    return len(_marked(text, terms)) > 1
+
+
+def snippet(text, terms, before=12, after=24):
+    """A short excerpt around the first matched word, highlighted; '' when nothing matched."""
+    text = " ".join((text or "").split())
+    words = list(TEXT_WORD.finditer(text))
+    first = next((i for i, word in enumerate(words) if _word_matches(word.group(), terms)), None)
+    if first is None:
+        return ""
+    start_index = max(first - before, 0)
+    end_index = min(first + after, len(words) - 1)
+    start = words[start_index].start() if start_index else 0
+    end = words[end_index].end() if end_index < len(words) - 1 else len(text)
+    excerpt = highlight(text[start:end], terms)
+    lead = "… " if start else ""
+    tail = " …" if end < len(text) else ""
+    return format_html("{}{}{}", lead, excerpt, tail)
