@@ -20,6 +20,7 @@ from tracker.models import (
     Organisation,
     Penalty,
     Person,
+    SearchEntry,
     Source,
 )
 
@@ -128,15 +129,45 @@ def test_every_seed_page_renders(client, seed):
         assert client.get(url).status_code == 200, url
 
 
+def search_hits(client, query):
+    response = client.get("/search/", {"q": query})
+    return {group.kind: [hit.record for hit in group.hits] for group in response.context["results"]}
+
+
 def test_search_finds_seeded_records_by_alias_and_article(client, seed):
-    response = client.get("/search/?q=fidh")
-    groups = {group["key"]: group["items"] for group in response.context["results"]}
-    assert [o.name for o in groups["organisations"]] == [
+    assert [o.name for o in search_hits(client, "fidh")["organisation"]][0] == (
         "International Federation for Human Rights"
-    ]
-    response = client.get("/search/?q=275.1")
-    groups = {group["key"]: group["items"] for group in response.context["results"]}
-    assert [law.number for law in groups["laws"]] == ["275.1"]
+    )
+    assert [law.number for law in search_hits(client, "275.1")["law"]] == ["275.1"]
+
+
+@pytest.mark.parametrize(
+    ("query", "kind", "name"),
+    [
+        ("Навальный", "person", "Alexei Navalny"),
+        ("Мемориал", "organisation", "Memorial"),
+        ("Врачи без границ", "organisation", "Doctors Without Borders"),
+        ("Скочиленко", "person", "Sasha Skochilenko"),
+        ("Aleksandra Skochilenko", "person", "Sasha Skochilenko"),
+        ("закон о нежелательных организациях", "law", "Russian law on “undesirable organisations”"),
+        (
+            "zakon ob inostrannykh agentakh",
+            "law",
+            "Russian “foreign agents” requirement for NGOs receiving foreign funding",
+        ),
+        ("Stus", "person", "Vasyl Stus"),
+    ],
+)
+def test_seed_record_is_found_in_cyrillic_and_latin(client, seed, query, kind, name):
+    best = search_hits(client, query)[kind][0]
+    assert (best.title if kind == "law" else best.name) == name
+
+
+def test_load_seed_indexes_every_record(seed):
+    for model, kind in ((Organisation, "organisation"), (Law, "law"), (Person, "person")):
+        assert SearchEntry.objects.filter(kind=kind).count() == model.objects.count()
+    assert SearchEntry.objects.filter(kind="case").count() == Case.objects.count()
+    assert SearchEntry.objects.filter(kind="source").count() == Source.objects.count()
 
 
 def test_load_seed_never_overwrites_existing_records(seed):

@@ -285,38 +285,6 @@ class TestFilters:
         assert "Page 2 of 2" in second.content.decode()
 
 
-class TestSearch:
-    def test_search_finds_organisation_by_alias(self, client, amnesty):
-        response = client.get("/search/?q=AIL")
-        groups = {group["key"]: group for group in response.context["results"]}
-        assert groups["organisations"]["items"] == [amnesty.organisation]
-
-    def test_search_finds_law_by_article_number(self, client, bontsler_case):
-        response = client.get("/search/?q=275.1")
-        groups = {group["key"]: group for group in response.context["results"]}
-        assert [law.number for law in groups["laws"]["items"]] == ["275.1"]
-        assert groups["cases"]["count"] == 1
-
-    def test_search_finds_person_and_groups_results_with_counts(self, client, bontsler_case):
-        response = client.get("/search/?q=bontsler")
-        groups = {group["key"]: group["count"] for group in response.context["results"]}
-        assert groups == {"organisations": 0, "laws": 0, "cases": 1, "people": 1}
-        assert "2 results" in response.content.decode()
-
-    def test_search_words_in_any_order(self, client, amnesty):
-        response = client.get("/search/?q=International Amnesty")
-        assert response.context["results"][0]["items"] == [amnesty.organisation]
-
-    def test_empty_search_shows_help(self, client):
-        response = client.get("/search/?q=")
-        assert response.status_code == 200
-        assert "Type a name" in response.content.decode()
-
-    def test_no_results_page_suggests_browsing(self, client, amnesty):
-        content = client.get("/search/?q=zzzz").content.decode()
-        assert "Nothing matches" in content
-
-
 class TestExports:
     def test_csv_export_has_exactly_the_filtered_rows(self, client, amnesty):
         factories.OrganisationFactory(name="Moscow Times", kind="media")

@@ -8,7 +8,6 @@ from django.db import DatabaseError, connection
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import ExtractYear
 from django.http import JsonResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.views.generic import DetailView, TemplateView

@@ -109,14 +109,7 @@ class SQLiteBackend:
             LIMIT %s
         """
         expression = " OR ".join(f'"{gram}"' for gram in grams)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [expression, SUGGEST_CANDIDATES])
-            rows = cursor.fetchall()
-        query = " ".join(words)
-        scored = [(_closeness(query, names), kind, pk) for kind, pk, names in rows]
-        scored = [row for row in scored if row[0] >= SUGGEST_MIN_SIMILARITY]
-        scored.sort(key=lambda row: -row[0])
-        return [(kind, pk) for _, kind, pk in scored[:limit]]
+        return _closest(words, sql, [expression, SUGGEST_CANDIDATES], limit)
 
 
 class PostgresBackend:
@@ -164,19 +157,21 @@ class PostgresBackend:
         return _ids_and_count(sql, params)
 
     def similar(self, words, kinds=SUGGESTED_KINDS, limit=5):
-        query = " ".join(words)
-        if len(query) < 3:
+        # Any one word close to a name makes a candidate (through the trigram index); the
+        # candidates are then scored on the whole query, as on SQLite.
+        words = [word for word in words if len(word) >= 3]
+        if not words:
             return []
         wanted = ",".join(f"'{kind}'" for kind in kinds)
+        close = " OR ".join(["%s <%% e.names"] * len(words))
         sql = f"""
-            SELECT e.kind, e.object_id FROM tracker_searchentry e
-            WHERE e.kind IN ({wanted}) AND %s <%% e.names
+            SELECT e.kind, e.object_id, e.names FROM tracker_searchentry e
+            WHERE e.kind IN ({wanted}) AND ({close})
             ORDER BY word_similarity(%s, e.names) DESC, e.id
             LIMIT %s
         """
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [query, query, limit])
-            return cursor.fetchall()
+        params = [*words, " ".join(words), SUGGEST_CANDIDATES]
+        return _closest(words, sql, params, limit)
 
 
 def _ids_and_count(sql, params):
@@ -184,6 +179,18 @@ def _ids_and_count(sql, params):
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [row[0] for row in rows], (rows[0][1] if rows else 0)
+
+
+def _closest(words, sql, params, limit):
+    """(kind, id) of the candidates the SQL finds whose names are close enough, closest first."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    query = " ".join(words)
+    scored = [(_closeness(query, names), kind, pk) for kind, pk, names in rows]
+    scored = [row for row in scored if row[0] >= SUGGEST_MIN_SIMILARITY]
+    scored.sort(key=lambda row: -row[0])
+    return [(kind, pk) for _, kind, pk in scored[:limit]]
 
 
 def _trigrams(words):

@@ -26,7 +26,7 @@ MAX_TERMS = 10
 APOSTROPHES = re.compile(r"['`\"]")
 ASCII_WORD = re.compile(r"[a-z0-9]+")
 # A word in the original text, with the punctuation that joins its parts: "275.1", "129-FZ".
-TEXT_WORD = re.compile(r"\w+(?:['’ʼ.\-]\w+)*")
+TEXT_WORD = re.compile(r"\w+(?:['’ʼ.\-/]\w+)*")
 QUERY_PART = re.compile(r'"([^"]*)"|(\S+)')
 
 # Spelling variants of romanised Russian, folded in this order (longest first).
@@ -93,7 +93,7 @@ def skeleton(token):
 def tokens(text):
     """The plain tokens of a text, with the joined form of each punctuated word."""
     out = []
-    for chunk in (text or "").split():
+    for chunk in TEXT_WORD.findall(text or ""):
         parts = ascii_words(chunk)
         out.extend(parts)
         if len(parts) > 1:
@@ -103,7 +103,7 @@ def tokens(text):
 
 def name_forms(name):
     """The whole-name forms an exact match is checked against: spaced, joined and folded."""
-    parts = [part for chunk in (name or "").split() for part in ascii_words(chunk)]
+    parts = [part for chunk in TEXT_WORD.findall(name or "") for part in ascii_words(chunk)]
     if not parts:
         return set()
     return {" ".join(parts), "".join(parts), " ".join(skeleton(part) for part in parts)}
@@ -111,7 +111,7 @@ def name_forms(name):
 
 def initials(name):
     """Acronyms a name may be searched by: "Human Rights Watch" -> {"hrw"}."""
-    words = [part for chunk in (name or "").split() for part in ascii_words(chunk)]
+    words = [part for chunk in TEXT_WORD.findall(name or "") for part in ascii_words(chunk)]
     if len(words) < 2:
         return set()
     found = {"".join(word[0] for word in words)}
@@ -148,11 +148,14 @@ def parse(query):
     for match in QUERY_PART.finditer(query or ""):
         quoted, word = match.groups()
         if quoted is not None:
-            parts = tuple(part for chunk in quoted.split() for part in ascii_words(chunk))
+            parts = tuple(
+                part for chunk in TEXT_WORD.findall(quoted) for part in ascii_words(chunk)
+            )
             if parts:
                 terms.append(Term(parts, phrase=len(parts) > 1))
-        else:
-            parts = tuple(ascii_words(word))
+            continue
+        for chunk in TEXT_WORD.findall(word):
+            parts = tuple(ascii_words(chunk))
             if parts:
                 terms.append(Term(parts))
     unique = list(dict.fromkeys(terms))
