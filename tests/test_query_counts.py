@@ -111,8 +111,8 @@ def test_source_page_query_count_does_not_grow_with_citations(client):
         ("/people/", 3),
         ("/people/person-0/", 5),
         ("/sources/", 2),
-        # One ranked query per kind, then each kind's records and their aliases.
-        ("/search/?q=alpha", 11),
+        # One count query, one ranked query per kind, then the records and their aliases.
+        ("/search/?q=alpha", 12),
     ],
 )
 def test_exact_query_counts(client, django_assert_num_queries, url, expected):

@@ -311,6 +311,8 @@ class SearchView(TemplateView):
             query=query,
             results=groups,
             total=total,
+            capped=any(group.capped for group in groups),
+            count_cap=search.COUNT_CAP,
             suggestions=search.suggest(query) if query.terms and not total else [],
         )
         return context

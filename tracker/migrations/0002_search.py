@@ -4,7 +4,8 @@
 
 SQLite: one FTS5 table per kind (external content over tracker_searchentry, kept
 in step by triggers) and a trigram FTS5 table over names for "did you mean".
-PostgreSQL: a generated, weighted tsvector with a partial GIN index per kind,
+PostgreSQL: generated tsvectors (all text, weighted; and names alone) with partial
+GIN indexes per kind,
 and a pg_trgm GIN index over names (the pg_trgm extension needs a role allowed to
 create it; CREATE EXTENSION is skipped when it already exists).
 """
@@ -50,11 +51,16 @@ def postgresql_statements():
         "setweight(to_tsvector('simple', names), 'A') || setweight(to_tsvector('simple', keys), 'B') "
         "|| setweight(to_tsvector('simple', body), 'D')) STORED"
     )
+    yield (
+        "ALTER TABLE tracker_searchentry ADD COLUMN names_document tsvector GENERATED ALWAYS AS ("
+        "to_tsvector('simple', names || ' ' || keys)) STORED"
+    )
     for kind in KINDS:
-        yield (
-            f"CREATE INDEX tracker_searchentry_{kind}_fts ON tracker_searchentry "
-            f"USING gin (document) WHERE kind = '{kind}'"
-        )
+        for column in ("document", "names_document"):
+            yield (
+                f"CREATE INDEX tracker_searchentry_{kind}_{column} ON tracker_searchentry "
+                f"USING gin ({column}) WHERE kind = '{kind}'"
+            )
     yield (
         "CREATE INDEX tracker_searchentry_names_trgm ON tracker_searchentry "
         f"USING gin (names gin_trgm_ops) WHERE kind IN {SUGGESTED}"
@@ -76,6 +82,7 @@ def drop_engine_structures(apps, schema_editor):
             schema_editor.execute(f"DROP TABLE tracker_fts_{kind}")
     else:
         schema_editor.execute("ALTER TABLE tracker_searchentry DROP COLUMN document")
+        schema_editor.execute("ALTER TABLE tracker_searchentry DROP COLUMN names_document")
 
 
 def build_index(apps, schema_editor):

@@ -24,6 +24,10 @@ from . import text
 from .backends import backend
 from .index import KINDS, kind_of
 
+# Counting every match of a common word would cost more than the rest of the page; counts
+# stop here and are shown as "1,000+".
+COUNT_CAP = 1000
+
 
 class Query(str):
     """A cleaned search query; `truncated` says whether it was cut to the maximum length."""
@@ -76,6 +80,7 @@ class Group:
     label: str
     list_url: str
     count: int = 0
+    capped: bool = False  # count stopped at COUNT_CAP: "1,000+"
     hits: list = field(default_factory=list)
 
 
@@ -148,14 +153,19 @@ def _hit(kind, record, terms):
 
 
 def find(query, per_group=20):
-    """One group per kind: how many published records match, and the best `per_group` of them."""
+    """One group per kind: how many published records match (up to COUNT_CAP), and the best."""
     engine = backend()
+    tables = {kind: KINDS[kind].model()._meta.db_table for kind in DISPLAY}
+    counts = engine.counts(tables, query.terms, COUNT_CAP) if query.terms else {}
     groups = []
     for kind, display in DISPLAY.items():
         group = Group(kind=kind, label=display.label, list_url=reverse(display.list_url))
-        if query.terms:
-            table = KINDS[kind].model()._meta.db_table
-            ids, group.count = engine.ranked(kind, query.terms, table, per_group)
+        group.count = counts.get(kind, 0)
+        group.capped = group.count >= COUNT_CAP
+        if group.count:
+            ids = engine.ranked(
+                kind, query.terms, tables[kind], per_group, by_relevance=not group.capped
+            )
             group.hits = [_hit(kind, record, query.terms) for record in _published(kind, ids)]
         groups.append(group)
     return groups

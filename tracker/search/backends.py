@@ -4,13 +4,17 @@ Both see the same normalised tokens (lower-case ASCII letters and digits, see
 `tracker.search.text`), so a query is always built from safe tokens: nothing a
 reader types is ever passed to the engine as syntax.
 
-Each backend answers three questions:
+Each backend answers four questions:
 
 - `matching_sql(kind, terms)`: SQL selecting the ids of every record of a kind
   that matches, for `pk__in` filters on list pages and exports.
-- `ranked(kind, terms, table, limit)`: the best published matches, in order —
-  exact name/alias/number first, then matches in names, then matches in other
-  text, each by the engine's relevance — and how many published records match.
+- `counts(tables, terms, cap)`: how many published records of each kind match,
+  counted up to `cap` (one query for all kinds).
+- `ranked(kind, terms, table, limit, by_relevance)`: the best published matches
+  in order. Matches in names come first (an exact name, alias or number before
+  the rest, then by relevance); then matches only in other text, by relevance —
+  or, when there are more than `cap` of them and relevance would mean scoring
+  every one, most recently indexed first.
 - `similar(words, kinds, limit)`: (kind, id) of records whose names are close to
   the words, for "did you mean".
 """
@@ -24,15 +28,15 @@ from tracker.models.search import SUGGESTED_KINDS
 
 from . import text
 
-NAME_COLUMNS = "{names keys}"  # FTS5 column filter: the name columns only
 SUGGEST_CANDIDATES = 50
 SUGGEST_MIN_SIMILARITY = 0.6
+PUBLISHED = State.PUBLISHED.value
 
 
-def _published_join(table, public):
+def _published_join(table, public=True):
     if not public:
-        return "", []
-    return f"JOIN {table} m ON m.id = e.object_id AND m.state = %s", [State.PUBLISHED]
+        return ""
+    return f"JOIN {table} m ON m.id = e.object_id AND m.state = '{PUBLISHED}'"
 
 
 def _exact_sql(terms):
@@ -40,6 +44,24 @@ def _exact_sql(terms):
     forms = text.exact_forms(terms)
     sql = " OR ".join(["e.exact LIKE %s"] * len(forms)) or "1 = 0"
     return sql, [f"%|{form}|%" for form in forms]
+
+
+def _fetch(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _counts(parts, params):
+    return dict(_fetch(" UNION ALL ".join(parts), params))
+
+
+def _ranked_ids(sql, params, limit):
+    ids = []
+    for (object_id,) in _fetch(sql, params):
+        if object_id not in ids:
+            ids.append(object_id)
+    return ids[:limit]
 
 
 class SQLiteBackend:
@@ -51,13 +73,12 @@ class SQLiteBackend:
 
     @staticmethod
     def _term(term):
+        phrase = '"' + " ".join(term.parts) + '"'
         if term.phrase:
-            return '"' + " ".join(term.parts) + '"'
-        options = ['"' + " ".join(term.parts) + '"' + ("*" if term.prefix else "")]
-        if len(term.parts) > 1:
-            options.append(f'"{term.joined}"*')
-        if term.prefix and term.key != term.joined:
-            options.append(f'"{term.key}"*')
+            return phrase
+        star = "*" if term.prefix else ""
+        options = [phrase + star] if len(term.parts) == 1 else [phrase, f'"{term.joined}"{star}']
+        options.append(f'"{term.key}"{star}')
         return "(" + " OR ".join(dict.fromkeys(options)) + ")"
 
     def expression(self, terms):
@@ -71,30 +92,45 @@ class SQLiteBackend:
         )
         return sql, [self.expression(terms)]
 
-    def ranked(self, kind, terms, table, limit, public=True):
+    def counts(self, tables, terms, cap):
+        parts, expression = [], self.expression(terms)
+        for kind, table in tables.items():
+            fts = self.table(kind)
+            parts.append(
+                f"SELECT '{kind}', COUNT(*) FROM (SELECT 1 FROM {fts} f "
+                f"JOIN tracker_searchentry e ON e.id = f.rowid {_published_join(table)} "
+                f"WHERE {fts} MATCH %s LIMIT {int(cap)})"
+            )
+        return _counts(parts, [expression] * len(parts))
+
+    def ranked(self, kind, terms, table, limit, by_relevance=True):
         fts = self.table(kind)
         expression = self.expression(terms)
+        names = f"{{names keys}} : ({expression})"
         exact, exact_params = _exact_sql(terms)
-        join, join_params = _published_join(table, public)
-        # FTS5's bm25() cannot be used next to a window function, hence the inner query.
+        rows = f"FROM {fts} f JOIN tracker_searchentry e ON e.id = f.rowid {_published_join(table)}"
+        weights = f"bm25({fts}, 10.0, 4.0, 1.0)"
+        # Ordering by rowid lets FTS5 stop after `limit` rows; bm25 must score every match.
+        other_order = f"{weights}, f.rowid" if by_relevance else "f.rowid DESC"
+        other_score = weights if by_relevance else "-f.rowid"
         sql = f"""
-            SELECT object_id, COUNT(*) OVER () FROM (
-                SELECT e.object_id AS object_id,
-                    CASE WHEN {exact} THEN 0
-                         WHEN f.rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s) THEN 1
-                         ELSE 2 END AS tier,
-                    bm25({fts}, 10.0, 4.0, 1.0) AS score
-                FROM {fts} f
-                JOIN tracker_searchentry e ON e.id = f.rowid
-                {join}
-                WHERE {fts} MATCH %s
-            )
-            ORDER BY tier, score, object_id
-            LIMIT %s
+            SELECT object_id FROM (
+                SELECT * FROM (
+                    SELECT e.object_id AS object_id, 0 AS tier,
+                        CASE WHEN {exact} THEN 0 ELSE 1 END AS sub, {weights} AS score
+                    {rows} WHERE {fts} MATCH %s
+                    ORDER BY sub, score, f.rowid LIMIT %s
+                )
+                UNION ALL
+                SELECT * FROM (
+                    SELECT e.object_id, 1, 0, {other_score}
+                    {rows} WHERE {fts} MATCH %s
+                    ORDER BY {other_order} LIMIT %s
+                )
+            ) ORDER BY tier, sub, score
         """
-        params = [*exact_params, f"{NAME_COLUMNS} : ({expression})", *join_params, expression]
-        params.append(limit)
-        return _ids_and_count(sql, params)
+        params = [*exact_params, names, limit, f"({expression}) NOT {names}", limit]
+        return _ranked_ids(sql, params, limit)
 
     def similar(self, words, kinds=SUGGESTED_KINDS, limit=5):
         grams = list(dict.fromkeys(_trigrams(words)))[:40]
@@ -113,22 +149,20 @@ class SQLiteBackend:
 
 
 class PostgresBackend:
-    """A generated, weighted tsvector with a partial GIN index per kind; pg_trgm for names."""
+    """Generated tsvectors (all text, weighted; names alone) with partial GIN indexes per kind."""
 
     @staticmethod
-    def _term(term, weights=""):
+    def _term(term):
+        phrase = " <-> ".join(term.parts)
         if term.phrase:
-            return " <-> ".join(f"{part}:{weights}" if weights else part for part in term.parts)
-        star = ":*" + weights if term.prefix else (":" + weights if weights else "")
-        options = [" <-> ".join(term.parts[:-1] + (term.parts[-1] + star,))]
-        if len(term.parts) > 1:
-            options.append(f"{term.joined}:*{weights}")
-        if term.prefix and term.key != term.joined:
-            options.append(f"{term.key}:*{weights}")
+            return phrase
+        star = ":*" if term.prefix else ""
+        options = [phrase + star] if len(term.parts) == 1 else [phrase, term.joined + star]
+        options.append(term.key + star)
         return "(" + " | ".join(dict.fromkeys(options)) + ")"
 
-    def expression(self, terms, weights=""):
-        return " & ".join(self._term(term, weights) for term in terms)
+    def expression(self, terms):
+        return " & ".join(self._term(term) for term in terms)
 
     def matching_sql(self, kind, terms):
         sql = (
@@ -137,24 +171,37 @@ class PostgresBackend:
         )
         return sql, [self.expression(terms)]
 
-    def ranked(self, kind, terms, table, limit, public=True):
-        expression = self.expression(terms)
+    def counts(self, tables, terms, cap):
+        parts = [
+            f"(SELECT '{kind}', COUNT(*) FROM (SELECT 1 FROM tracker_searchentry e "
+            f"{_published_join(table)} WHERE e.kind = '{kind}' "
+            f"AND e.document @@ to_tsquery('simple', %s) LIMIT {int(cap)}) found)"
+            for kind, table in tables.items()
+        ]
+        return _counts(parts, [self.expression(terms)] * len(parts))
+
+    def ranked(self, kind, terms, table, limit, by_relevance=True):
         exact, exact_params = _exact_sql(terms)
-        join, join_params = _published_join(table, public)
+        rows = f"FROM tracker_searchentry e {_published_join(table)} WHERE e.kind = '{kind}'"
+        query = "to_tsquery('simple', %s)"
+        other_score = f"-ts_rank(e.document, {query})" if by_relevance else "-e.id"
         sql = f"""
-            SELECT e.object_id, COUNT(*) OVER () FROM tracker_searchentry e
-            {join}
-            WHERE e.kind = '{kind}' AND e.document @@ to_tsquery('simple', %s)
-            ORDER BY
-                CASE WHEN {exact} THEN 0
-                     WHEN e.document @@ to_tsquery('simple', %s) THEN 1
-                     ELSE 2 END,
-                ts_rank(e.document, to_tsquery('simple', %s)) DESC, e.object_id
-            LIMIT %s
+            SELECT object_id FROM (
+                (SELECT e.object_id, 0 AS tier, CASE WHEN {exact} THEN 0 ELSE 1 END AS sub,
+                    -ts_rank(e.names_document, {query}) AS score
+                 {rows} AND e.names_document @@ {query}
+                 ORDER BY sub, score, e.id LIMIT %s)
+                UNION ALL
+                (SELECT e.object_id, 1, 0, {other_score}
+                 {rows} AND e.document @@ {query} AND NOT e.names_document @@ {query}
+                 ORDER BY 4, e.id DESC LIMIT %s)
+            ) ranked ORDER BY tier, sub, score
         """
-        params = [*join_params, expression, *exact_params]
-        params += [self.expression(terms, weights="AB"), expression, limit]
-        return _ids_and_count(sql, params)
+        expression = self.expression(terms)
+        params = [*exact_params, expression, expression, limit]
+        params += [expression] if by_relevance else []
+        params += [expression, expression, limit]
+        return _ranked_ids(sql, params, limit)
 
     def similar(self, words, kinds=SUGGESTED_KINDS, limit=5):
         # Any one word close to a name makes a candidate (through the trigram index); the
@@ -172,13 +219,6 @@ class PostgresBackend:
         """
         params = [*words, " ".join(words), SUGGEST_CANDIDATES]
         return _closest(words, sql, params, limit)
-
-
-def _ids_and_count(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [row[0] for row in rows], (rows[0][1] if rows else 0)
 
 
 def _closest(words, sql, params, limit):

@@ -16,7 +16,7 @@ searched, so the engines underneath compare plain tokens:
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from anyascii import anyascii
@@ -127,6 +127,7 @@ class Term:
 
     parts: tuple
     phrase: bool = False
+    last: bool = False  # the word being typed: matched as a prefix
 
     @property
     def joined(self):
@@ -138,8 +139,9 @@ class Term:
 
     @property
     def prefix(self):
-        """Single letters and digits are matched whole: a prefix of one character is everything."""
-        return not self.phrase and len(self.joined) >= 2
+        """Only the last word is a prefix ("amnes" finds Amnesty), and never a single character:
+        prefixes of every word would make long queries merge huge lists of index entries."""
+        return self.last and not self.phrase and len(self.joined) >= 2
 
 
 def parse(query):
@@ -158,8 +160,10 @@ def parse(query):
             parts = tuple(ascii_words(chunk))
             if parts:
                 terms.append(Term(parts))
-    unique = list(dict.fromkeys(terms))
-    return unique[:MAX_TERMS]
+    terms = list(dict.fromkeys(terms))[:MAX_TERMS]
+    if terms:
+        terms[-1] = replace(terms[-1], last=True)
+    return terms
 
 
 def exact_forms(terms):
@@ -179,16 +183,14 @@ def _word_matches(word, terms):
         if term.phrase:
             if any(part in term.parts for part in parts):
                 return True
-        elif len(term.parts) > 1:
-            if joined.startswith(term.joined) or skeleton(joined).startswith(term.key):
+            continue
+        candidates = [joined] if len(term.parts) > 1 else parts + [joined]
+        for candidate in candidates:
+            key = skeleton(candidate)
+            if candidate == term.joined or key == term.key:
                 return True
-        else:
-            wanted, key = term.joined, term.key
-            for part in parts + ([joined] if len(parts) > 1 else []):
-                if part == wanted or (
-                    term.prefix and (part.startswith(wanted) or skeleton(part).startswith(key))
-                ):
-                    return True
+            if term.prefix and (candidate.startswith(term.joined) or key.startswith(term.key)):
+                return True
     return False
 
 
