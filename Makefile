@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint serve-setup clean
+.PHONY: run test lint serve-setup bench-search clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ lint: $(VENV)/.dev
 
 test: lint
 	$(PY) -m pytest
+
+# Search benchmark: builds 100,000 synthetic cases once in its own database, then times /search/.
+# On PostgreSQL: make bench-search BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker_bench
+BENCH_DATABASE_URL ?= sqlite:///bench.sqlite3
+bench-search: $(VENV)/.runtime .secret_key
+	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py collectstatic --noinput --verbosity 0
+	SECRET_KEY="$$(cat .secret_key)" DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) manage.py migrate --noinput --verbosity 0
+	SECRET_KEY="$$(cat .secret_key)" DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) manage.py search_benchmark
 
 clean:
 	rm -rf $(VENV) staticfiles

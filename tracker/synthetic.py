@@ -12,7 +12,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from tracker.choices import CaseStatus, DesignationKind, State
 from tracker.models import (
@@ -341,4 +341,7 @@ def generate(scale=Scale(), seed=1, log=print):
         index.rebuild()
         timings["search index"] = time.perf_counter() - started - sum(timings.values())
         log(f"  search index: {timings['search index']:.1f} s")
+    # Planner statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) would give.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return timings
