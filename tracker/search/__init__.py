@@ -57,9 +57,7 @@ def clean_query(raw):
 
 
 def matching(queryset, query):
-    """The records of `queryset` that match every term of `query` (all of them if it has none)."""
-    if not isinstance(query, Query):
-        query = clean_query(query)
+    """The records of `queryset` matching every term of a cleaned `query` (all, if none)."""
     if not query.terms:
         return queryset
     sql, params = backend().matching_sql(kind_of(queryset.model), query.terms)
@@ -80,8 +78,12 @@ class Group:
     label: str
     list_url: str
     count: int = 0
-    capped: bool = False  # count stopped at COUNT_CAP: "1,000+"
     hits: list = field(default_factory=list)
+
+    @property
+    def capped(self):
+        """The count stopped at COUNT_CAP: shown as "1,000+"."""
+        return self.count >= COUNT_CAP
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,6 @@ def find(query, per_group=20):
     for kind, display in DISPLAY.items():
         group = Group(kind=kind, label=display.label, list_url=reverse(display.list_url))
         group.count = counts.get(kind, 0)
-        group.capped = group.count >= COUNT_CAP
         if group.count:
             ids = engine.ranked(
                 kind, query.terms, tables[kind], per_group, by_relevance=not group.capped

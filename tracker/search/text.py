@@ -90,6 +90,11 @@ def skeleton(token):
     return DOUBLED.sub(r"\1", key)
 
 
+def words(text):
+    """Every ASCII part of every word: "Anti-Corruption (FBK)" -> anti, corruption, fbk."""
+    return [part for chunk in TEXT_WORD.findall(text or "") for part in ascii_words(chunk)]
+
+
 def tokens(text):
     """The plain tokens of a text, with the joined form of each punctuated word."""
     out = []
@@ -103,7 +108,7 @@ def tokens(text):
 
 def name_forms(name):
     """The whole-name forms an exact match is checked against: spaced, joined and folded."""
-    parts = [part for chunk in TEXT_WORD.findall(name or "") for part in ascii_words(chunk)]
+    parts = words(name)
     if not parts:
         return set()
     return {" ".join(parts), "".join(parts), " ".join(skeleton(part) for part in parts)}
@@ -111,11 +116,11 @@ def name_forms(name):
 
 def initials(name):
     """Acronyms a name may be searched by: "Human Rights Watch" -> {"hrw"}."""
-    words = [part for chunk in TEXT_WORD.findall(name or "") for part in ascii_words(chunk)]
-    if len(words) < 2:
+    parts = words(name)
+    if len(parts) < 2:
         return set()
-    found = {"".join(word[0] for word in words)}
-    major = [word for word in words if word not in MINOR_WORDS]
+    found = {"".join(part[0] for part in parts)}
+    major = [part for part in parts if part not in MINOR_WORDS]
     if len(major) >= 2:
         found.add("".join(word[0] for word in major))
     return found
@@ -150,9 +155,7 @@ def parse(query):
     for match in QUERY_PART.finditer(query or ""):
         quoted, word = match.groups()
         if quoted is not None:
-            parts = tuple(
-                part for chunk in TEXT_WORD.findall(quoted) for part in ascii_words(chunk)
-            )
+            parts = tuple(words(quoted))
             if parts:
                 terms.append(Term(parts, phrase=len(parts) > 1))
             continue
@@ -212,7 +215,8 @@ def highlight(text, terms):
 
 
 def matches(text, terms):
-    return len(_marked(text, terms)) > 1
+    """Whether any word of the text matches the terms."""
+    return any(_word_matches(word, terms) for word in TEXT_WORD.findall(text or ""))
 
 
 def snippet(text, terms, before=12, after=24):
