@@ -4,6 +4,8 @@ import pytest
 from django.core.management import call_command
 
 from tests import factories
+from tracker import search
+from tracker.choices import State
 from tracker.models import Organisation, SearchEntry
 from tracker.search import clean_query, text
 
@@ -217,6 +219,27 @@ class TestRankingAndGrouping:
         assert "/cases/?q=extremism" in response.content.decode()
         listed = client.get("/cases/", {"q": "extremism"})
         assert listed.context["paginator"].count == 25
+
+    def test_past_the_count_cap_exact_names_then_names_then_newest_text(self, monkeypatch):
+        monkeypatch.setattr(search, "COUNT_CAP", 3)
+        older_text, newer_text = (
+            factories.OrganisationFactory(name=f"Group {n}", description="Registered in Perm.")
+            for n in (1, 2)
+        )
+        factories.OrganisationFactory(name="Draft", description="Perm", state=State.DRAFT)
+        in_name = factories.OrganisationFactory(name="Perm Regional Human Rights Centre")
+        exact = factories.OrganisationFactory(name="Perm")
+        [group] = [
+            group for group in search.find(clean_query("perm")) if group.kind == "organisation"
+        ]
+        assert group.capped
+        assert [hit.record for hit in group.hits] == [exact, in_name, newer_text, older_text]
+        [group] = [
+            group
+            for group in search.find(clean_query("perm"), per_group=2)
+            if group.kind == "organisation"
+        ]
+        assert [hit.record for hit in group.hits] == [exact, in_name]
 
     def test_matched_words_are_highlighted_in_title_and_snippet(self, client):
         factories.OrganisationFactory(

@@ -12,9 +12,11 @@ Each backend answers four questions:
   counted up to `cap` (one query for all kinds).
 - `ranked(kind, terms, table, limit, by_relevance)`: the best published matches
   in order. Matches in names come first (an exact name, alias or number before
-  the rest, then by relevance); then matches only in other text, by relevance —
-  or, when there are more than `cap` of them and relevance would mean scoring
-  every one, most recently indexed first.
+  the rest, then by relevance); then matches only in other text, by relevance.
+  Past `cap` matches, where relevance would mean scoring every one, recency
+  replaces it: for text matches on SQLite (most recently indexed first; FTS5
+  scores names fast enough), for name and text matches on PostgreSQL (newest
+  record first, exact names still leading).
 - `similar(words, kinds, limit)`: (kind, id) of records whose names are close to
   the words, for "did you mean".
 """
@@ -181,10 +183,11 @@ class PostgresBackend:
         return _counts(parts, [self.expression(terms)] * len(parts))
 
     def ranked(self, kind, terms, table, limit, by_relevance=True):
+        if not by_relevance:
+            return self._newest(kind, terms, table, limit)
         exact, exact_params = _exact_sql(terms)
         rows = f"FROM tracker_searchentry e {_published_join(table)} WHERE e.kind = '{kind}'"
         query = "to_tsquery('simple', %s)"
-        other_score = f"-ts_rank(e.document, {query})" if by_relevance else "-e.id"
         sql = f"""
             SELECT object_id FROM (
                 (SELECT e.object_id, 0 AS tier, CASE WHEN {exact} THEN 0 ELSE 1 END AS sub,
@@ -192,16 +195,47 @@ class PostgresBackend:
                  {rows} AND e.names_document @@ {query}
                  ORDER BY sub, score, e.id LIMIT %s)
                 UNION ALL
-                (SELECT e.object_id, 1, 0, {other_score}
+                (SELECT e.object_id, 1, 0, -ts_rank(e.document, {query})
                  {rows} AND e.document @@ {query} AND NOT e.names_document @@ {query}
                  ORDER BY 4, e.id DESC LIMIT %s)
             ) ranked ORDER BY tier, sub, score
         """
         expression = self.expression(terms)
         params = [*exact_params, expression, expression, limit]
-        params += [expression] if by_relevance else []
-        params += [expression, expression, limit]
+        params += [expression, expression, expression, limit]
         return _ranked_ids(sql, params, limit)
+
+    def _newest(self, kind, terms, table, limit):
+        """Exact names, then other name matches, then text matches; newest records first.
+
+        For words so common that scoring every match would cost more than the page, each
+        tier walks the (kind, object_id) index backwards and stops after `limit` rows;
+        exact names come from the index over their forms (migration 0003). Text matches
+        are looked for only when names leave room: when names fill the page, their few
+        text-only matches could otherwise mean walking the whole index.
+        """
+        rows = f"FROM tracker_searchentry e {_published_join(table)} WHERE e.kind = '{kind}'"
+        query = "to_tsquery('simple', %s)"
+        expression = self.expression(terms)
+        names_sql = f"""
+            SELECT object_id FROM (
+                (SELECT e.object_id, 0 AS tier {rows}
+                 AND string_to_array(e.exact, '|') && %s::text[]
+                 ORDER BY e.object_id DESC LIMIT %s)
+                UNION ALL
+                (SELECT e.object_id, 1 {rows} AND e.names_document @@ {query}
+                 ORDER BY e.object_id DESC LIMIT %s)
+            ) ranked ORDER BY tier, object_id DESC
+        """
+        forms = list(text.exact_forms(terms))
+        ids = _ranked_ids(names_sql, [forms, limit, expression, limit], limit)
+        if len(ids) < limit:
+            text_sql = f"""
+                SELECT e.object_id {rows} AND e.document @@ {query}
+                AND NOT e.names_document @@ {query} ORDER BY e.object_id DESC LIMIT %s
+            """
+            ids += _ranked_ids(text_sql, [expression, expression, limit - len(ids)], limit)
+        return ids
 
     def similar(self, words, kinds=SUGGESTED_KINDS, limit=5):
         # Any one word close to a name makes a candidate (through the trigram index); the
