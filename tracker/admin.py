@@ -47,12 +47,12 @@ class PublicationActionsMixin:
 
     @admin.action(description="Publish the selected records")
     def publish(self, request, queryset):
-        count = queryset.update(state=State.PUBLISHED)
+        count = queryset.set_state(State.PUBLISHED)
         self.message_user(request, f"{count} record(s) published.", messages.SUCCESS)
 
     @admin.action(description="Return the selected records to draft")
     def unpublish(self, request, queryset):
-        count = queryset.update(state=State.DRAFT)
+        count = queryset.set_state(State.DRAFT)
         self.message_user(request, f"{count} record(s) returned to draft.", messages.SUCCESS)
 
 

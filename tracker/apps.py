@@ -6,6 +6,8 @@ class TrackerConfig(AppConfig):
     verbose_name = "Repression Tracker"
 
     def ready(self):
+        from tracker import caching
         from tracker.search import index
 
         index.connect()
+        caching.connect()

@@ -1,8 +1,12 @@
-"""The public URL contract from DESIGN.md. Keep these paths stable: people cite them."""
+"""The public URL contract from DESIGN.md. Keep these paths stable: people cite them.
+
+Every page but the health check is cached for anonymous readers (`tracker.caching`).
+"""
 
 from django.urls import path, register_converter
 
 from tracker import views
+from tracker.caching import public_page
 
 
 class IdConverter:
@@ -22,22 +26,28 @@ register_converter(IdConverter, "id")
 app_name = "tracker"
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
+    path("", public_page(views.HomeView.as_view()), name="home"),
+    path(
+        "organisations/",
+        public_page(views.OrganisationListView.as_view()),
+        name="organisation-list",
+    ),
     path(
         "organisations/<slug:slug>/",
-        views.OrganisationDetailView.as_view(),
+        public_page(views.OrganisationDetailView.as_view()),
         name="organisation-detail",
     ),
-    path("laws/", views.LawListView.as_view(), name="law-list"),
-    path("laws/<slug:slug>/", views.LawDetailView.as_view(), name="law-detail"),
-    path("cases/", views.CaseListView.as_view(), name="case-list"),
-    path("cases/<slug:slug>/", views.CaseDetailView.as_view(), name="case-detail"),
-    path("people/", views.PersonListView.as_view(), name="person-list"),
-    path("people/<slug:slug>/", views.PersonDetailView.as_view(), name="person-detail"),
-    path("sources/", views.SourceListView.as_view(), name="source-list"),
-    path("sources/<id:pk>/", views.SourceDetailView.as_view(), name="source-detail"),
-    path("search/", views.SearchView.as_view(), name="search"),
-    path("feeds/designations/", views.DesignationFeed(), name="designation-feed"),
+    path("laws/", public_page(views.LawListView.as_view()), name="law-list"),
+    path("laws/<slug:slug>/", public_page(views.LawDetailView.as_view()), name="law-detail"),
+    path("cases/", public_page(views.CaseListView.as_view()), name="case-list"),
+    path("cases/<slug:slug>/", public_page(views.CaseDetailView.as_view()), name="case-detail"),
+    path("people/", public_page(views.PersonListView.as_view()), name="person-list"),
+    path(
+        "people/<slug:slug>/", public_page(views.PersonDetailView.as_view()), name="person-detail"
+    ),
+    path("sources/", public_page(views.SourceListView.as_view()), name="source-list"),
+    path("sources/<id:pk>/", public_page(views.SourceDetailView.as_view()), name="source-detail"),
+    path("search/", public_page(views.SearchView.as_view()), name="search"),
+    path("feeds/designations/", public_page(views.DesignationFeed()), name="designation-feed"),
     path("healthz", views.healthz, name="healthz"),
 ]

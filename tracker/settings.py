@@ -158,10 +158,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
+# Rendered public pages, kept per worker and validated by the data version (tracker.caching).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "TIMEOUT": 60 * 60,
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    }
+}
+# How long browsers and proxies may reuse a public page without asking again.
+PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
+# Set per deployment (e.g. a git tag) so pages change their ETag when the code does.
+RELEASE = os.environ.get("RELEASE", "")
+
 # Public list pages.
 FILTERS_EMPTY_CHOICE_LABEL = "Any"
 PAGE_SIZE = 50
 SEARCH_MAX_LENGTH = 200
+
+# Serve /bench/bare/ (tracker/bench.py) for `manage.py site_benchmark`; never in production.
+BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS")
 
 # Historical jurisdictions that ISO 3166 no longer lists but the record needs.
 COUNTRIES_OVERRIDE = {"SU": "Soviet Union (historical)"}

@@ -19,6 +19,7 @@ from tracker.models import (
     Case,
     CaseEvent,
     Charge,
+    DataVersion,
     Designation,
     Law,
     LawAlias,
@@ -339,6 +340,7 @@ def generate(scale=Scale(), seed=1, log=print):
         timings["cases"] = time.perf_counter() - started - sum(timings.values())
         log(f"  cases, charges and events: {timings['cases']:.1f} s")
         index.rebuild()
+        DataVersion.bump()
         timings["search index"] = time.perf_counter() - started - sum(timings.values())
         log(f"  search index: {timings['search index']:.1f} s")
     # Planner statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) would give.

@@ -2,6 +2,7 @@
 
 from .base import format_partial_date
 from .cases import Case, CaseEvent, Charge, Person, PersonAlias
+from .changes import DataVersion
 from .laws import Law, LawAlias, LawAmendment, Penalty
 from .organisations import Designation, Organisation, OrganisationAlias
 from .search import SearchEntry, SearchKind
@@ -12,6 +13,7 @@ __all__ = [
     "CaseEvent",
     "Charge",
     "Citation",
+    "DataVersion",
     "Designation",
     "Law",
     "LawAlias",

@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
@@ -14,6 +14,15 @@ from tracker.choices import AliasKind, DatePrecision, State
 class PublishableQuerySet(models.QuerySet):
     def published(self):
         return self.filter(state=State.PUBLISHED)
+
+    def set_state(self, state):
+        """Move every record to `state` in one UPDATE; public pages see the change at once."""
+        from .changes import DataVersion
+
+        with transaction.atomic():
+            count = self.update(state=state)
+            DataVersion.bump()
+        return count
 
 
 class TrackedModel(models.Model):

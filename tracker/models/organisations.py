@@ -100,7 +100,7 @@ class OrganisationAlias(Alias):
         ]
 
 
-class DesignationQuerySet(models.QuerySet):
+class DesignationQuerySet(PublishableQuerySet):
     def published(self):
         """Published designations of published organisations (under a published law, if any)."""
         return self.filter(

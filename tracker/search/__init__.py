@@ -163,12 +163,12 @@ def find(query, per_group=20):
     for kind, display in DISPLAY.items():
         group = Group(kind=kind, label=display.label, list_url=reverse(display.list_url))
         group.count = counts.get(kind, 0)
-        if group.count:
-            ids = engine.ranked(
-                kind, query.terms, tables[kind], per_group, by_relevance=not group.capped
-            )
-            group.hits = [_hit(kind, record, query.terms) for record in _published(kind, ids)]
         groups.append(group)
+    wanted = {group.kind: (tables[group.kind], not group.capped) for group in groups if group.count}
+    ranked = engine.ranked(wanted, query.terms, per_group) if wanted else {}
+    for group in groups:
+        records = _published(group.kind, ranked.get(group.kind, []))
+        group.hits = [_hit(group.kind, record, query.terms) for record in records]
     return groups
 
 

@@ -10,8 +10,9 @@ Each backend answers four questions:
   that matches, for `pk__in` filters on list pages and exports.
 - `counts(tables, terms, cap)`: how many published records of each kind match,
   counted up to `cap` (one query for all kinds).
-- `ranked(kind, terms, table, limit, by_relevance)`: the best published matches
-  in order. Matches in names come first (an exact name, alias or number before
+- `ranked(wanted, terms, limit)`: the best published matches of each wanted
+  kind, in order, in one query (on PostgreSQL, up to two more per very common
+  kind). Matches in names come first (an exact name, alias or number before
   the rest, then by relevance); then matches only in other text, by relevance.
   Past `cap` matches, where relevance would mean scoring every one, recency
   replaces it: for text matches on SQLite (most recently indexed first; FTS5
@@ -66,6 +67,21 @@ def _ranked_ids(sql, params, limit):
     return ids[:limit]
 
 
+def _ranked_by_kind(parts, limit):
+    """Run per-kind ranking SQL as one query; rows are (kind, object_id, tier, sub, score)."""
+    if not parts:
+        return {}
+    sql = " UNION ALL ".join(part for part, _ in parts)
+    params = [param for _, part_params in parts for param in part_params]
+    rows = sorted(_fetch(sql, params), key=lambda row: (row[2], row[3], row[4]))
+    found = {}
+    for kind, object_id, *_ in rows:
+        ids = found.setdefault(kind, [])
+        if object_id not in ids and len(ids) < limit:
+            ids.append(object_id)
+    return found
+
+
 class SQLiteBackend:
     """FTS5 tables per kind (created by migration 0002), kept in step by triggers."""
 
@@ -105,34 +121,41 @@ class SQLiteBackend:
             )
         return _counts(parts, [expression] * len(parts))
 
-    def ranked(self, kind, terms, table, limit, by_relevance=True):
-        fts = self.table(kind)
+    def ranked(self, wanted, terms, limit):
+        """{kind: ids} for `wanted` = {kind: (table, by_relevance)}, in one query."""
         expression = self.expression(terms)
         names = f"{{names keys}} : ({expression})"
         exact, exact_params = _exact_sql(terms)
-        rows = f"FROM {fts} f JOIN tracker_searchentry e ON e.id = f.rowid {_published_join(table)}"
-        weights = f"bm25({fts}, 10.0, 4.0, 1.0)"
-        # Ordering by rowid lets FTS5 stop after `limit` rows; bm25 must score every match.
-        other_order = f"{weights}, f.rowid" if by_relevance else "f.rowid DESC"
-        other_score = weights if by_relevance else "-f.rowid"
-        sql = f"""
-            SELECT object_id FROM (
-                SELECT * FROM (
-                    SELECT e.object_id AS object_id, 0 AS tier,
-                        CASE WHEN {exact} THEN 0 ELSE 1 END AS sub, {weights} AS score
-                    {rows} WHERE {fts} MATCH %s
-                    ORDER BY sub, score, f.rowid LIMIT %s
+        parts = []
+        for kind, (table, by_relevance) in wanted.items():
+            fts = self.table(kind)
+            rows = (
+                f"FROM {fts} f JOIN tracker_searchentry e ON e.id = f.rowid "
+                f"{_published_join(table)}"
+            )
+            weights = f"bm25({fts}, 10.0, 4.0, 1.0)"
+            # Ordering by rowid lets FTS5 stop after `limit` rows; bm25 must score every match.
+            other_order = f"{weights}, f.rowid" if by_relevance else "f.rowid DESC"
+            other_score = weights if by_relevance else "-f.rowid"
+            sql = f"""
+                SELECT '{kind}', object_id, tier, sub, score FROM (
+                    SELECT * FROM (
+                        SELECT e.object_id AS object_id, 0 AS tier,
+                            CASE WHEN {exact} THEN 0 ELSE 1 END AS sub, {weights} AS score
+                        {rows} WHERE {fts} MATCH %s
+                        ORDER BY sub, score, f.rowid LIMIT %s
+                    )
+                    UNION ALL
+                    SELECT * FROM (
+                        SELECT e.object_id, 1, 0, {other_score}
+                        {rows} WHERE {fts} MATCH %s
+                        ORDER BY {other_order} LIMIT %s
+                    )
                 )
-                UNION ALL
-                SELECT * FROM (
-                    SELECT e.object_id, 1, 0, {other_score}
-                    {rows} WHERE {fts} MATCH %s
-                    ORDER BY {other_order} LIMIT %s
-                )
-            ) ORDER BY tier, sub, score
-        """
-        params = [*exact_params, names, limit, f"({expression}) NOT {names}", limit]
-        return _ranked_ids(sql, params, limit)
+            """
+            params = [*exact_params, names, limit, f"({expression}) NOT {names}", limit]
+            parts.append((sql, params))
+        return _ranked_by_kind(parts, limit)
 
     def similar(self, words, kinds=SUGGESTED_KINDS, limit=5):
         grams = list(dict.fromkeys(_trigrams(words)))[:40]
@@ -182,28 +205,33 @@ class PostgresBackend:
         ]
         return _counts(parts, [self.expression(terms)] * len(parts))
 
-    def ranked(self, kind, terms, table, limit, by_relevance=True):
-        if not by_relevance:
-            return self._newest(kind, terms, table, limit)
+    def ranked(self, wanted, terms, limit):
+        """{kind: ids} for `wanted` = {kind: (table, by_relevance)}: one query, plus `_newest`."""
         exact, exact_params = _exact_sql(terms)
-        rows = f"FROM tracker_searchentry e {_published_join(table)} WHERE e.kind = '{kind}'"
         query = "to_tsquery('simple', %s)"
-        sql = f"""
-            SELECT object_id FROM (
-                (SELECT e.object_id, 0 AS tier, CASE WHEN {exact} THEN 0 ELSE 1 END AS sub,
-                    -ts_rank(e.names_document, {query}) AS score
-                 {rows} AND e.names_document @@ {query}
-                 ORDER BY sub, score, e.id LIMIT %s)
-                UNION ALL
-                (SELECT e.object_id, 1, 0, -ts_rank(e.document, {query})
-                 {rows} AND e.document @@ {query} AND NOT e.names_document @@ {query}
-                 ORDER BY 4, e.id DESC LIMIT %s)
-            ) ranked ORDER BY tier, sub, score
-        """
         expression = self.expression(terms)
-        params = [*exact_params, expression, expression, limit]
-        params += [expression, expression, expression, limit]
-        return _ranked_ids(sql, params, limit)
+        parts, found = [], {}
+        for kind, (table, by_relevance) in wanted.items():
+            if not by_relevance:
+                found[kind] = self._newest(kind, terms, table, limit)
+                continue
+            rows = f"FROM tracker_searchentry e {_published_join(table)} WHERE e.kind = '{kind}'"
+            sql = f"""
+                SELECT '{kind}', object_id, tier, sub, score FROM (
+                    (SELECT e.object_id, 0 AS tier, CASE WHEN {exact} THEN 0 ELSE 1 END AS sub,
+                        -ts_rank(e.names_document, {query}) AS score
+                     {rows} AND e.names_document @@ {query}
+                     ORDER BY sub, score, e.id LIMIT %s)
+                    UNION ALL
+                    (SELECT e.object_id, 1, 0, -ts_rank(e.document, {query})
+                     {rows} AND e.document @@ {query} AND NOT e.names_document @@ {query}
+                     ORDER BY 4, e.id DESC LIMIT %s)
+                ) ranked_{kind}
+            """
+            params = [*exact_params, expression, expression, limit]
+            params += [expression, expression, expression, limit]
+            parts.append((sql, params))
+        return found | _ranked_by_kind(parts, limit)
 
     def _newest(self, kind, terms, table, limit):
         """Exact names, then other name matches, then text matches; newest records first.

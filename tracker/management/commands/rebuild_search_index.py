@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from tracker.models import DataVersion
 from tracker.search import index
 
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         with transaction.atomic():
             counts = index.rebuild()
+            DataVersion.bump()  # cached search pages are out of date
         summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
         elapsed = time.perf_counter() - started
         self.stdout.write(self.style.SUCCESS(f"Indexed {summary} in {elapsed:.1f} s."))

@@ -1,0 +1,152 @@
+"""HTTP caching: anonymous readers revalidate cheaply; editors always see fresh pages."""
+
+import pytest
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
+from django.http import HttpResponseNotFound
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from whitenoise.middleware import WhiteNoiseMiddleware
+
+from tests import factories
+from tracker.choices import State
+from tracker.models import DataVersion, Organisation
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/",
+    "/organisations/",
+    "/organisations/memorial/",
+    "/laws/",
+    "/cases/",
+    "/people/",
+    "/sources/",
+    "/search/?q=memorial",
+    "/feeds/designations/",
+]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def memorial():
+    return factories.OrganisationFactory(name="Memorial", slug="memorial")
+
+
+def get(client, url, **headers):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, headers=headers)
+        response.body = (
+            b"".join(response.streaming_content) if response.streaming else response.content
+        ).decode()
+    return response, len(captured)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_repeat_visit_gets_304_after_one_query(client, memorial, url):
+    first, _ = get(client, url)
+    assert first.status_code == 200
+    assert first["Cache-Control"] == "public, max-age=60"
+    assert "Cookie" in first["Vary"]
+    again, queries = get(client, url, if_none_match=first["ETag"])
+    assert again.status_code == 304
+    assert again.body == ""
+    assert queries == 1  # the data version
+    since, _ = get(client, url, if_modified_since=first["Last-Modified"])
+    assert since.status_code == 304
+
+
+def test_a_change_to_the_record_changes_the_page_and_its_etag(client, memorial):
+    first, _ = get(client, "/organisations/")
+    factories.OrganisationFactory(name="Sova Center", slug="sova")
+    again, _ = get(client, "/organisations/", if_none_match=first["ETag"])
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+    assert "Sova Center" in again.body
+
+
+def test_unpublishing_in_bulk_reaches_the_cached_page(client, memorial):
+    assert "Memorial" in get(client, "/organisations/")[0].body
+    Organisation.objects.filter(pk=memorial.pk).set_state(State.DRAFT)
+    assert "Memorial" not in get(client, "/organisations/")[0].body
+
+
+def test_second_reader_is_served_the_rendered_page_from_the_cache(client, memorial):
+    first, rendering = get(client, "/organisations/memorial/")
+    second, queries = get(client, "/organisations/memorial/")
+    assert rendering > 1
+    assert queries == 1
+    assert second.body == first.body
+    assert second["ETag"] == first["ETag"]
+
+
+def test_exports_revalidate_but_are_streamed_not_kept(client, memorial):
+    first, queries = get(client, "/organisations/?format=csv")
+    assert "Memorial" in first.body
+    assert get(client, "/organisations/?format=csv")[1] == queries
+    assert (
+        get(client, "/organisations/?format=csv", if_none_match=first["ETag"])[0].status_code == 304
+    )
+
+
+def test_editors_always_get_fresh_uncached_pages(client, editor_client, memorial):
+    reader, _ = get(client, "/organisations/memorial/")
+    # A raw UPDATE does not bump the data version: anonymous readers may lag, editors never.
+    Organisation.objects.filter(pk=memorial.pk).update(description="Changed behind the cache.")
+    editor_page, _ = get(editor_client, "/organisations/memorial/", if_none_match=reader["ETag"])
+    assert editor_page.status_code == 200
+    assert "Changed behind the cache." in editor_page.body
+    assert "no-store" in editor_page["Cache-Control"]
+    assert "private" in editor_page["Cache-Control"]
+    assert not editor_page.has_header("ETag")
+
+
+def test_the_health_check_is_never_cached(client):
+    response = client.get("/healthz")
+    assert not response.has_header("ETag")
+    assert "public" not in response.get("Cache-Control", "")
+
+
+def test_bad_input_is_answered_without_caching_an_error(client):
+    response = client.get("/organisations/no-such-organisation/")
+    assert response.status_code == 404
+    assert not response.has_header("ETag")
+
+
+def test_version_is_bumped_by_saves_deletes_and_relations():
+    numbers = [DataVersion.current().number]
+    organisation = factories.OrganisationFactory()
+    numbers.append(DataVersion.current().number)
+    case = factories.CaseFactory()
+    numbers.append(DataVersion.current().number)
+    case.organisations.add(organisation)
+    numbers.append(DataVersion.current().number)
+    organisation.delete()
+    numbers.append(DataVersion.current().number)
+    assert numbers == sorted(set(numbers))
+
+
+def test_static_files_are_compressed_fingerprinted_and_cached_for_a_decade(tmp_path, settings):
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", "--noinput", verbosity=0)
+    name = staticfiles_storage.stored_name("css/site.css")
+    assert name != "css/site.css"  # a content hash is in the name
+    middleware = WhiteNoiseMiddleware(lambda request: HttpResponseNotFound())
+    request = RequestFactory().get(settings.STATIC_URL + name, HTTP_ACCEPT_ENCODING="gzip")
+    response = middleware(request)
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert "immutable" in response["Cache-Control"]
+    assert "max-age=315360000" in response["Cache-Control"]

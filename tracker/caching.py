@@ -1,0 +1,131 @@
+"""HTTP caching of public pages for anonymous readers; editors always see fresh pages.
+
+Every public page depends on nothing but the public record, the code and the
+address. So one number, `DataVersion`, bumped in the same transaction as any
+change to a tracker record, is enough to validate any page:
+
+- the ETag is the data version (number and time) plus a fingerprint of the code and templates,
+  and Last-Modified is the time of the last change, so a repeat visit gets a
+  `304 Not Modified` after one one-row query and no rendering;
+- a rendered page is kept in Django's cache under that ETag and its full URL,
+  so the next reader of the same page is served without rendering it again
+  (a change to the record makes a new ETag: stale copies are never served);
+- `Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS` lets browsers and proxies
+  reuse a page briefly without asking.
+
+A request that carries a session cookie (an editor, or anyone who has logged in)
+bypasses all of this and gets `Cache-Control: private, no-cache, no-store`.
+"""
+
+import functools
+import hashlib
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
+from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_vary_headers
+from django.utils.http import http_date
+
+from tracker.models import DataVersion, SearchEntry
+
+# Rendered pages larger than this are not kept (exports stream and are never kept).
+MAX_CACHED_BYTES = 1024 * 1024
+UNTRACKED = {DataVersion, SearchEntry}
+
+
+@functools.cache
+def code_fingerprint():
+    """A short hash of the code and templates that render pages (the same in every worker)."""
+    root = Path(settings.BASE_DIR)
+    digest = hashlib.sha256(settings.RELEASE.encode())
+    files = [
+        *sorted((root / "templates").rglob("*.html")),
+        *sorted((root / "tracker").rglob("*.py")),
+        *sorted((root / "tracker").rglob("*.html")),
+        Path(settings.STATIC_ROOT) / "staticfiles.json",
+    ]
+    for path in files:
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}:{stat.st_mtime_ns}:{stat.st_size}".encode())
+    return digest.hexdigest()[:12]
+
+
+def _has_session(request):
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
+def _public_headers(response, etag, last_modified):
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    response["Cache-Control"] = f"public, max-age={settings.PUBLIC_CACHE_SECONDS}"
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def _cache_key(request, etag):
+    address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    return f"page:{etag.strip(chr(34))}:{address}"
+
+
+def _keepable(response):
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and len(response.content) <= MAX_CACHED_BYTES
+    )
+
+
+def public_page(view):
+    """Serve a public view with validators, a shared page cache and Cache-Control."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD") or _has_session(request):
+            response = view(request, *args, **kwargs)
+            add_never_cache_headers(response)
+            return response
+        version = DataVersion.current()
+        etag = f'"{version.number}.{version.changed_at.timestamp():.6f}-{code_fingerprint()}"'
+        last_modified = version.changed_at.timestamp()
+        not_modified = get_conditional_response(
+            request, etag=etag, last_modified=int(last_modified)
+        )
+        if not_modified is not None:
+            return _public_headers(not_modified, etag, last_modified)
+        key = _cache_key(request, etag)
+        cached = cache.get(key) if request.method == "GET" else None
+        if cached is not None:
+            content, content_type = cached
+            response = HttpResponse(content, content_type=content_type)
+        else:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response.render()
+            if request.method == "GET" and _keepable(response):
+                cache.set(key, (response.content, response["Content-Type"]))
+        if response.status_code == 200:
+            _public_headers(response, etag, last_modified)
+        return response
+
+    return wrapped
+
+
+def _changed(sender, **kwargs):
+    if sender not in UNTRACKED and kwargs.get("action", "post_").startswith("post_"):
+        DataVersion.bump()
+
+
+def connect():
+    """Bump the data version on every save, delete and many-to-many change of a tracker model."""
+    for model in apps.get_app_config("tracker").get_models():
+        if model in UNTRACKED:
+            continue
+        uid = f"tracker.caching.{model.__name__}"
+        post_save.connect(_changed, sender=model, dispatch_uid=uid)
+        post_delete.connect(_changed, sender=model, dispatch_uid=uid)
+    m2m_changed.connect(_changed, dispatch_uid="tracker.caching.m2m")
