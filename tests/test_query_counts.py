@@ -107,7 +107,7 @@ def test_source_page_query_count_does_not_grow_with_citations(client):
         ("/organisations/org-0/", 7),
         ("/laws/", 3),
         ("/laws/law-0/", 10),
-        ("/cases/", 7),
+        ("/cases/", 6),
         ("/cases/case-0/", 8),
         ("/people/", 4),
         ("/people/person-0/", 6),

@@ -6,8 +6,11 @@ import io
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests import factories
+from tracker.pagination import CappedPaginator
 
 pytestmark = pytest.mark.django_db
 
@@ -354,3 +357,32 @@ def test_filter_selects_offer_any_rather_than_dashes(client, amnesty):
     content = client.get("/cases/").content.decode()
     assert '<option value="" selected>Any</option>' in content
     assert "---------" not in content
+
+
+class TestCappedCounts:
+    def test_a_list_counts_no_further_than_the_cap_and_says_so(self, client, monkeypatch):
+        monkeypatch.setattr(CappedPaginator, "cap", 3)
+        factories.OrganisationFactory.create_batch(5)
+        response = client.get("/organisations/")
+        paginator = response.context["paginator"]
+        assert (paginator.count, paginator.capped) == (3, True)
+        assert "More than 3 results" in response.content.decode()
+        assert len(response.context["object_list"]) == 3
+
+    def test_below_the_cap_the_count_is_exact(self, client, monkeypatch):
+        monkeypatch.setattr(CappedPaginator, "cap", 5)
+        factories.OrganisationFactory.create_batch(5)
+        response = client.get("/organisations/")
+        assert (response.context["paginator"].count, response.context["paginator"].capped) == (
+            5,
+            False,
+        )
+        assert "5 results." in response.content.decode()
+
+    def test_the_count_query_is_bounded(self, client, monkeypatch):
+        monkeypatch.setattr(CappedPaginator, "cap", 3)
+        factories.OrganisationFactory.create_batch(5)
+        with CaptureQueriesContext(connection) as captured:
+            client.get("/organisations/")
+        counts = [q["sql"] for q in captured if "COUNT(" in q["sql"].upper()]
+        assert counts and all("LIMIT 4" in sql for sql in counts)

@@ -98,7 +98,8 @@ def public_page(view):
         if not_modified is not None:
             return _public_headers(not_modified, etag, last_modified)
         key = _cache_key(request, etag)
-        cached = cache.get(key) if request.method == "GET" else None
+        keep = settings.PAGE_CACHE and request.method == "GET"
+        cached = cache.get(key) if keep else None
         if cached is not None:
             content, content_type = cached
             response = HttpResponse(content, content_type=content_type)
@@ -106,7 +107,7 @@ def public_page(view):
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and callable(response.render):
                 response.render()
-            if request.method == "GET" and _keepable(response):
+            if keep and _keepable(response):
                 cache.set(key, (response.content, response["Content-Type"]))
         if response.status_code == 200:
             _public_headers(response, etag, last_modified)

@@ -118,10 +118,14 @@ class CaseFilter(SearchFilterSet):
     status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
     country = country_filter()
     year = YearFilter(label="Year of an event", method="filter_year")
+    # A text box, not a select: a select would list every published person on every page.
+    # It takes the last part of a person's page address (/people/<this>/).
     person = django_filters.ModelChoiceFilter(
         queryset=Person.objects.published().only("slug", "name"),
         to_field_name="slug",
         method="filter_person",
+        widget=forms.TextInput(attrs={"placeholder": "from /people/…/"}),
+        label="Person",
     )
 
     class Meta:

@@ -166,6 +166,8 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 500},
     }
 }
+# Off (PAGE_CACHE=0) renders every page, e.g. to measure rendering; validators stay on.
+PAGE_CACHE = env_bool("PAGE_CACHE", default=True)
 # How long browsers and proxies may reuse a public page without asking again.
 PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
 # Set per deployment (e.g. a git tag) so pages change their ETag when the code does.
@@ -174,6 +176,8 @@ RELEASE = os.environ.get("RELEASE", "")
 # Public list pages.
 FILTERS_EMPTY_CHOICE_LABEL = "Any"
 PAGE_SIZE = 50
+# Lists count at most this many rows ("10,000+"); the exports give every row.
+LIST_COUNT_CAP = 10_000
 SEARCH_MAX_LENGTH = 200
 
 # Serve /bench/bare/ (tracker/bench.py) for `manage.py site_benchmark`; never in production.

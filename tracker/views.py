@@ -28,6 +28,7 @@ from tracker.models import (
     Person,
     Source,
 )
+from tracker.pagination import CappedPaginator
 
 
 def _join(items):
@@ -38,11 +39,13 @@ class PublicListView(FilterView):
     """A filtered, paginated list that also exports what it shows as CSV or JSON.
 
     Invalid filter values are ignored and reported on the page (strict=False);
-    a bad or out-of-range page number shows the nearest real page.
+    a bad or out-of-range page number shows the nearest real page. Counts stop
+    at LIST_COUNT_CAP (see CappedPaginator).
     """
 
     strict = False
     paginate_by = settings.PAGE_SIZE
+    paginator_class = CappedPaginator
     export_name = ""
     export_columns = ()
 
