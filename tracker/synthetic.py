@@ -12,13 +12,15 @@ import random
 import time
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 
-from tracker.choices import CaseStatus, DesignationKind, State
+from tracker.choices import CaseStatus, DesignationKind, Reliability, SourceKind, State
 from tracker.models import (
     Case,
     CaseEvent,
     Charge,
+    Citation,
     DataVersion,
     Designation,
     Law,
@@ -27,6 +29,7 @@ from tracker.models import (
     OrganisationAlias,
     Person,
     PersonAlias,
+    Source,
 )
 from tracker.search import index
 
@@ -167,6 +170,7 @@ class Scale:
     organisations: int = 10_000
     people: int = 5_000
     laws: int = 300
+    sources: int = 50_000
 
 
 def _date(rng):
@@ -315,6 +319,55 @@ def _cases(rng, count, laws, organisations, people):
         CaseEvent.objects.bulk_create(events, batch_size=2000)
 
 
+PUBLISHERS = [
+    "Mediazona",
+    "OVD-Info",
+    "Meduza",
+    "Novaya Gazeta Europe",
+    "Memorial",
+    "Ministry of Justice register",
+    "Prosecutor General's Office",
+    "Kommersant",
+]
+
+
+def _sources(rng, count):
+    """`count` sources, each cited by one or two records of any kind."""
+    kinds = [SourceKind.NEWS, SourceKind.NGO, SourceKind.OFFICIAL, SourceKind.COURT]
+    sources = [
+        Source(
+            title=f"{rng.choice(CASE_WORDS).capitalize()} {rng.choice(CASE_WORDS)} report {i}",
+            url=f"https://example.org/{PREFIX}source/{i}",
+            publisher=rng.choice(PUBLISHERS),
+            published_date=_date(rng),
+            kind=rng.choice(kinds),
+            reliability=rng.choice(Reliability.values),
+            summary=" ".join(rng.choices(CASE_WORDS, k=rng.randint(5, 20))),
+        )
+        for i in range(count)
+    ]
+    Source.objects.bulk_create(sources, batch_size=2000)
+    cited = [
+        (ContentType.objects.get_for_model(model), list(ids))
+        for model, ids in (
+            (Organisation, Organisation.objects.values_list("pk", flat=True)),
+            (Designation, Designation.objects.values_list("pk", flat=True)),
+            (Case, Case.objects.values_list("pk", flat=True)),
+            (CaseEvent, CaseEvent.objects.values_list("pk", flat=True)),
+            (Person, Person.objects.values_list("pk", flat=True)),
+            (Law, Law.objects.values_list("pk", flat=True)),
+        )
+    ]
+    citations = []
+    for source in sources:
+        for _ in range(rng.randint(1, 2)):
+            content_type, ids = rng.choice(cited)
+            citations.append(
+                Citation(source=source, content_type=content_type, object_id=rng.choice(ids))
+            )
+    Citation.objects.bulk_create(citations, batch_size=2000)
+
+
 def is_synthetic():
     return Organisation.objects.filter(slug__startswith=PREFIX).exists()
 
@@ -339,6 +392,9 @@ def generate(scale=Scale(), seed=1, log=print):
         _cases(rng, scale.cases, laws, organisations, people)
         timings["cases"] = time.perf_counter() - started - sum(timings.values())
         log(f"  cases, charges and events: {timings['cases']:.1f} s")
+        _sources(rng, scale.sources)
+        timings["sources"] = time.perf_counter() - started - sum(timings.values())
+        log(f"  sources and citations: {timings['sources']:.1f} s")
         index.rebuild()
         DataVersion.bump()
         timings["search index"] = time.perf_counter() - started - sum(timings.values())

@@ -30,6 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=synthetic.Scale.cases)
         parser.add_argument("--organisations", type=int, default=synthetic.Scale.organisations)
         parser.add_argument("--people", type=int, default=synthetic.Scale.people)
+        parser.add_argument("--sources", type=int, default=synthetic.Scale.sources)
         parser.add_argument("--repeat", type=int, default=15, help="timed runs per query")
         parser.add_argument("--seed", type=int, default=1)
 
@@ -71,7 +72,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Reusing the synthetic data set ({Case.objects.count():,} cases).")
             return
         scale = synthetic.Scale(
-            cases=options["cases"], organisations=options["organisations"], people=options["people"]
+            cases=options["cases"],
+            organisations=options["organisations"],
+            people=options["people"],
+            sources=options["sources"],
         )
         self.stdout.write(f"Building the synthetic data set {scale} ...")
         started = time.perf_counter()
