@@ -53,6 +53,12 @@ class Person(CitedModel, TrackedModel):
     class Meta:
         ordering = ["name", "id"]
         verbose_name_plural = "people"
+        indexes = [
+            # The public list: published people in name order, read a page at a time.
+            models.Index(fields=["state", "name", "id"]),
+            models.Index(fields=["role"]),
+            models.Index(fields=["country"]),
+        ]
 
     def __str__(self):
         return self.name
@@ -120,6 +126,12 @@ class Case(CitedModel, TrackedModel):
 
     class Meta:
         ordering = ["title", "id"]
+        indexes = [
+            # The public list: published cases in title order, read a page at a time.
+            models.Index(fields=["state", "title", "id"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["country"]),
+        ]
 
     def __str__(self):
         return self.title
@@ -154,7 +166,7 @@ class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=EventKind.choices)
-    date = models.DateField(null=True, blank=True, db_index=True)
+    date = models.DateField(null=True, blank=True)
     date_precision = precision_field("event date")
     description = models.TextField()
 
@@ -162,6 +174,8 @@ class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
 
     class Meta:
         ordering = [F("date").asc(nulls_last=True), "id"]
+        # The home page's latest events (date descending) and the year filter.
+        indexes = [models.Index(fields=["date", "id"])]
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.date_display})"

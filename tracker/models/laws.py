@@ -83,6 +83,7 @@ class Law(CitedModel, PartialDatesMixin, TrackedModel):
 
     class Meta:
         ordering = ["title", "id"]
+        indexes = [models.Index(fields=["state", "title", "id"])]
 
     def __str__(self):
         return self.short_title or self.title

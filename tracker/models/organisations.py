@@ -77,7 +77,12 @@ class Organisation(CitedModel, TrackedModel):
 
     class Meta:
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["kind"]), models.Index(fields=["country"])]
+        indexes = [
+            # The public list: published organisations in name order, a page at a time.
+            models.Index(fields=["state", "name", "id"]),
+            models.Index(fields=["kind"]),
+            models.Index(fields=["country"]),
+        ]
 
     def __str__(self):
         return self.name
