@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint serve-setup bench-search clean
+.PHONY: run test lint serve-setup bench-search bench clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ bench-search: $(VENV)/.runtime .secret_key
 	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py collectstatic --noinput --verbosity 0
 	SECRET_KEY="$$(cat .secret_key)" DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) manage.py migrate --noinput --verbosity 0
 	SECRET_KEY="$$(cat .secret_key)" DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) manage.py search_benchmark
+
+# Site benchmark: every kind of public page under gunicorn, loaded with wrk (installed if missing),
+# against a bare view; queries per page and the CSV export's memory. Same database as bench-search.
+bench: $(VENV)/.runtime .secret_key
+	command -v wrk >/dev/null || apt-get install -y wrk
+	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py collectstatic --noinput --verbosity 0
+	SECRET_KEY="$$(cat .secret_key)" DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) manage.py migrate --noinput --verbosity 0
+	SECRET_KEY="$$(cat .secret_key)" DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) manage.py site_benchmark
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -386,3 +386,17 @@ class TestCappedCounts:
             client.get("/organisations/")
         counts = [q["sql"] for q in captured if "COUNT(" in q["sql"].upper()]
         assert counts and all("LIMIT 4" in sql for sql in counts)
+
+
+def test_law_page_lists_the_first_records_and_links_to_the_rest(client, settings):
+    settings.DETAIL_LIST_SIZE = 2
+    law = factories.LawFactory(slug="law-x")
+    for case in factories.CaseFactory.create_batch(3):
+        factories.ChargeFactory(case=case, law=law)
+    factories.DesignationFactory(law=law)
+    response = client.get("/laws/law-x/")
+    assert len(response.context["cases"]) == 2
+    assert response.context["more_cases"] and not response.context["more_designations"]
+    content = response.content.decode()
+    assert "/cases/?law=law-x" in content
+    assert "/organisations/?law=law-x" not in content

@@ -1,8 +1,8 @@
 """The filters of every public list, as django-filter FilterSets.
 
-Filters on related rows (a designation's law and year, a case's charges and
-events) use EXISTS subqueries, so a record is never listed twice and several
-conditions on designations must hold for the same designation.
+Filters on related rows use subqueries (EXISTS for a designation's law and
+year, IN for a case's charges, events and people), so a record is never listed
+twice and several conditions on designations must hold for the same designation.
 """
 
 import django_filters
@@ -132,16 +132,17 @@ class CaseFilter(SearchFilterSet):
         model = Case
         fields = ["q", "law", "status", "country", "year", "person"]
 
+    # IN (subquery) rather than EXISTS: the database starts from the few matching charges,
+    # events or people (by their indexes) instead of testing each of 100,000 cases.
     def filter_law(self, queryset, name, value):
-        return queryset.filter(Exists(Charge.objects.filter(case=OuterRef("pk"), law=value)))
+        return queryset.filter(pk__in=Charge.objects.filter(law=value).values("case_id"))
 
     def filter_year(self, queryset, name, value):
-        events = CaseEvent.objects.filter(case=OuterRef("pk"), date__year=value)
-        return queryset.filter(Exists(events))
+        return queryset.filter(pk__in=CaseEvent.objects.filter(date__year=value).values("case_id"))
 
     def filter_person(self, queryset, name, value):
-        people = Case.people.through.objects.filter(case=OuterRef("pk"), person=value)
-        return queryset.filter(Exists(people))
+        people = Case.people.through.objects.filter(person=value)
+        return queryset.filter(pk__in=people.values("case_id"))
 
 
 class PersonFilter(SearchFilterSet):

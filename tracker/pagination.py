@@ -16,7 +16,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _bounded_count(self):
-        return self.object_list[: self.cap + 1].count()
+        # Only the ids, unordered: annotations and sorting are for the rows shown, not the count.
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
 
     @cached_property
     def count(self):

@@ -176,6 +176,8 @@ RELEASE = os.environ.get("RELEASE", "")
 # Public list pages.
 FILTERS_EMPTY_CHOICE_LABEL = "Any"
 PAGE_SIZE = 50
+# Detail pages list this many related records, then link to the filtered list.
+DETAIL_LIST_SIZE = 50
 # Lists count at most this many rows ("10,000+"); the exports give every row.
 LIST_COUNT_CAP = 10_000
 SEARCH_MAX_LENGTH = 200

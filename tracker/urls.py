@@ -8,3 +8,7 @@ urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     path("", include("tracker.public_urls")),
 ]
+
+if settings.BENCHMARK_VIEWS:
+    # /bench/bare/, the ceiling `manage.py site_benchmark` measures every page against.
+    urlpatterns.append(path("", include("tracker.bench")))

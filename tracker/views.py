@@ -203,6 +203,13 @@ class OrganisationDetailView(DetailView):
     template_name = "tracker/organisation_detail.html"
 
 
+def _first(queryset):
+    """The first DETAIL_LIST_SIZE rows, and whether there are more (one query, no COUNT)."""
+    size = settings.DETAIL_LIST_SIZE
+    rows = list(queryset[: size + 1])
+    return rows[:size], len(rows) > size
+
+
 class LawDetailView(DetailView):
     queryset = Law.objects.for_detail()
     template_name = "tracker/law_detail.html"
@@ -210,10 +217,13 @@ class LawDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         law = self.object
-        context["designations"] = Designation.objects.for_list().filter(law=law)
-        context["cases"] = Case.objects.published().filter(
+        designations = Designation.objects.for_list().filter(law=law)
+        cases = Case.objects.published().filter(
             Exists(Charge.objects.filter(case=OuterRef("pk"), law=law))
         )
+        # The newest few of each; the filtered lists page through the rest.
+        context["designations"], context["more_designations"] = _first(designations)
+        context["cases"], context["more_cases"] = _first(cases)
         return context
 
 
@@ -282,8 +292,10 @@ class HomeView(TemplateView):
             "sources": Source.objects.count(),
         }
         context["latest_designations"] = Designation.objects.for_list()[:8]
+        # EXISTS rather than a join on the case's state, so the (date, id) index drives.
+        published_case = Case.objects.published().filter(pk=OuterRef("case_id"))
         context["latest_events"] = (
-            CaseEvent.objects.filter(case__state=State.PUBLISHED, date__isnull=False)
+            CaseEvent.objects.filter(Exists(published_case), date__isnull=False)
             .select_related("case")
             .order_by("-date", "-id")[:8]
         )

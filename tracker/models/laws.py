@@ -21,7 +21,7 @@ from .base import (
 class LawQuerySet(PublishableQuerySet):
     def for_list(self):
         """Published laws with the number of published designations and cases under each."""
-        from .cases import Case
+        from .cases import Case, Charge
         from .organisations import Designation
 
         designations = (
@@ -32,12 +32,13 @@ class LawQuerySet(PublishableQuerySet):
             .annotate(n=Count("pk"))
             .values("n")
         )
+        # Counted from the law's charges (its index), each case checked by primary key.
+        published_case = Case.objects.published().filter(pk=models.OuterRef("case_id"))
         cases = (
-            Case.objects.published()
-            .filter(charges__law=models.OuterRef("pk"))
+            Charge.objects.filter(models.Exists(published_case), law=models.OuterRef("pk"))
             .order_by()
-            .values("charges__law")
-            .annotate(n=Count("pk", distinct=True))
+            .values("law")
+            .annotate(n=Count("case", distinct=True))
             .values("n")
         )
         return self.published().annotate(
