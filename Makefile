@@ -30,7 +30,7 @@ serve-setup: $(VENV)/.runtime .secret_key
 run: serve-setup
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	SECRET_KEY="$$(cat .secret_key)" $(VENV)/bin/gunicorn tracker.wsgi \
-		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+		--bind $(HOST):$(PORT) --workers $(WORKERS) --timeout 120 --access-logfile -
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -51,4 +51,7 @@ class Migration(migrations.Migration):
             model_name='person',
             index=models.Index(fields=['country'], name='tracker_per_country_0191e7_idx'),
         ),
+        # Planner statistics for the new indexes: without them SQLite may drive a query
+        # from a selective-looking index that is not (e.g. people by state).
+        migrations.RunSQL("ANALYZE", migrations.RunSQL.noop),
     ]

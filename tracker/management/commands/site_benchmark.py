@@ -440,6 +440,9 @@ class Command(BaseCommand):
             str(options["workers"]),
             "--worker-class",
             "sync",
+            # As `make run`: a full export of 100,000 cases streams for about 20 s.
+            "--timeout",
+            "120",
             "--log-level",
             "warning",
         ]
