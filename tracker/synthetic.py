@@ -368,6 +368,26 @@ def _sources(rng, count):
     Citation.objects.bulk_create(citations, batch_size=2000)
 
 
+class RealRecordsError(Exception):
+    """The database holds real records: a synthetic set must never be mixed into them."""
+
+
+def ensure(scale=Scale(), seed=1, log=print):
+    """Build the synthetic set unless the database already holds one; refuse real records."""
+    if has_real_records():
+        raise RealRecordsError(
+            "This database holds real records. Point DATABASE_URL at an empty database "
+            "(e.g. sqlite:///bench.sqlite3) for the benchmark."
+        )
+    if is_synthetic():
+        log(f"Reusing the synthetic data set ({Case.objects.count():,} cases).")
+        return
+    log(f"Building the synthetic data set {scale} ...")
+    started = time.perf_counter()
+    generate(scale, seed=seed, log=log)
+    log(f"Built in {time.perf_counter() - started:.0f} s.")
+
+
 def is_synthetic():
     return Organisation.objects.filter(slug__startswith=PREFIX).exists()
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tracker import search, synthetic
-from tracker.models import Case, Law, Organisation, Person
+from tracker.models import Law, Organisation, Person
 
 
 def percentile(values, fraction):
@@ -63,24 +63,16 @@ class Command(BaseCommand):
         self.report(rows, timings)
 
     def ensure_data(self, options):
-        if synthetic.has_real_records():
-            raise CommandError(
-                "This database holds real records. Point DATABASE_URL at an empty database "
-                "(e.g. sqlite:///bench.sqlite3) for the benchmark."
-            )
-        if synthetic.is_synthetic():
-            self.stdout.write(f"Reusing the synthetic data set ({Case.objects.count():,} cases).")
-            return
         scale = synthetic.Scale(
             cases=options["cases"],
             organisations=options["organisations"],
             people=options["people"],
             sources=options["sources"],
         )
-        self.stdout.write(f"Building the synthetic data set {scale} ...")
-        started = time.perf_counter()
-        synthetic.generate(scale, seed=options["seed"], log=self.stdout.write)
-        self.stdout.write(f"Built in {time.perf_counter() - started:.0f} s.")
+        try:
+            synthetic.ensure(scale, seed=options["seed"], log=self.stdout.write)
+        except synthetic.RealRecordsError as error:
+            raise CommandError(str(error)) from error
 
     def queries(self):
         """24 queries from the data set: names, acronyms, both scripts, numbers, typos, junk."""

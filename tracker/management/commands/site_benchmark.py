@@ -329,19 +329,10 @@ class Command(BaseCommand):
         self.report(results, export, options)
 
     def ensure_data(self, options):
-        if synthetic.has_real_records():
-            raise CommandError(
-                "This database holds real records. Point DATABASE_URL at an empty database "
-                "(e.g. sqlite:///bench.sqlite3) for the benchmark."
-            )
-        if synthetic.is_synthetic():
-            self.stdout.write(f"Reusing the synthetic data set ({Case.objects.count():,} cases).")
-            return
-        scale = synthetic.Scale()
-        self.stdout.write(f"Building the synthetic data set {scale} ...")
-        started = time.perf_counter()
-        synthetic.generate(scale, seed=options["seed"], log=self.stdout.write)
-        self.stdout.write(f"Built in {time.perf_counter() - started:.0f} s.")
+        try:
+            synthetic.ensure(seed=options["seed"], log=self.stdout.write)
+        except synthetic.RealRecordsError as error:
+            raise CommandError(str(error)) from error
 
     def pages(self):
         """The bare view first, then real addresses from the data: lists, details, searches."""
