@@ -117,7 +117,7 @@ def public_page(view):
 
 
 def _changed(sender, **kwargs):
-    if sender not in UNTRACKED and kwargs.get("action", "post_").startswith("post_"):
+    if kwargs.get("action", "post_").startswith("post_"):
         DataVersion.bump()
 
 
@@ -129,4 +129,6 @@ def connect():
         uid = f"tracker.caching.{model.__name__}"
         post_save.connect(_changed, sender=model, dispatch_uid=uid)
         post_delete.connect(_changed, sender=model, dispatch_uid=uid)
-    m2m_changed.connect(_changed, dispatch_uid="tracker.caching.m2m")
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            m2m_changed.connect(_changed, sender=through, dispatch_uid=f"{uid}.{field.name}")
