@@ -22,6 +22,7 @@ from tracker.management.commands.site_benchmark import (
     WrkResult,
     check_target,
     check_targets,
+    faster,
     format_table,
     parent_pid,
     parse_wrk,
@@ -87,6 +88,14 @@ def test_table_shows_each_page_against_the_bare_view():
     assert words(lines[1]) == "/bench/bare/ ceiling 2000.0 100% 2.5 9.0 0 0 0"
     assert words(lines[2]) == "/cases/?status=trial list 500.0 25% 12.5 9.0 7 1 0"
     assert len({len(line) for line in lines}) == 1  # aligned columns
+
+
+def test_the_faster_bare_run_is_the_ceiling():
+    first = result("/bench/bare/", "ceiling", 1500, queries=0)
+    again = result("/bench/bare/", "ceiling", 2000, queries=0).wrk
+    assert faster(first, again).wrk == again
+    assert faster(faster(first, again), first.wrk).wrk == again
+    assert faster(first, again).page == first.page
 
 
 def test_check_target_names_the_worst_page_and_the_margin():

@@ -13,8 +13,9 @@ What it measures, on the database DATABASE_URL points at (built once by tracker.
   then wrk against each address in turn for --duration seconds. A small Lua script makes
   wrk print one machine-readable line (requests, duration, median, 95th percentile,
   errors), read by parse_wrk(). Requests per second are shown as a fraction of the bare
-  view's. wrk asks for the same address again and again, so it mostly measures the page
-  cache (tracker.caching); run with PAGE_CACHE=0 to measure rendering instead;
+  view's, which is measured first and again last (the faster run is the ceiling). wrk asks
+  for the same address again and again, so it mostly measures the page cache
+  (tracker.caching); run with PAGE_CACHE=0 to measure rendering instead;
 - the CSV export of every published case, downloaded once through gunicorn while a thread
   samples the resident memory of every gunicorn worker every 20 ms.
 
@@ -25,6 +26,7 @@ the same machine, and look at the fractions of the bare view more than at raw nu
 
 import contextlib
 import csv
+import dataclasses
 import http.client
 import io
 import os
@@ -37,7 +39,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -81,7 +82,7 @@ COMPARISONS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class WrkResult:
     requests: int
     duration_us: int
@@ -102,13 +103,13 @@ class WrkResult:
         return self.p95_us / 1000
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Page:
     kind: str  # ceiling, home, list, detail, search or feed
     url: str
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class PageResult:
     page: Page
     wrk: WrkResult
@@ -126,7 +127,7 @@ class PageResult:
         return self.queries
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ExportResult:
     seconds: float
     bytes: int
@@ -210,6 +211,13 @@ def check_targets(results, export):
             f"MISSED  export: the download of {EXPORT_URL} stopped after {export.rows:,} rows"
         )
     return lines
+
+
+def faster(result, wrk):
+    """`result` with the wrk run of more requests per second, its own or `wrk`."""
+    if wrk.requests_per_second > result.wrk.requests_per_second:
+        return dataclasses.replace(result, wrk=wrk)
+    return result
 
 
 def vmrss_mb(status_text):
@@ -317,6 +325,11 @@ class Command(BaseCommand):
                         self.get_through(base + page.url)
                     measured = self.run_wrk(wrk, script.name, base + page.url, options)
                     results.append(PageResult(page, measured, *queries[page.url]))
+                # The ceiling is measured again last, and the faster run kept: a machine that
+                # was busy or cold at the start must not lower the bar every page is held to.
+                self.stdout.write(f"wrk {BARE_URL} again ...")
+                again = self.run_wrk(wrk, script.name, base + BARE_URL, options)
+                results[0] = faster(results[0], again)
                 self.stdout.write(f"Downloading {EXPORT_URL} ...")
                 export = self.measure_export(gunicorn.pid, base + EXPORT_URL, len(export_queries))
             finally:
