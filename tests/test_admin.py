@@ -48,7 +48,9 @@ def parts():
     )
 
 
-def test_editor_adds_a_designation_which_is_public_once_published(client, editor_client, parts):
+def test_editor_adds_a_designation_which_is_public_once_published(
+    client, editor_client, publisher_client, parts
+):
     organisation, law, source = parts
     response = editor_client.post(
         "/admin/tracker/designation/add/", designation_form(organisation, law, source)
@@ -62,7 +64,7 @@ def test_editor_adds_a_designation_which_is_public_once_published(client, editor
     assert "Undesirable organisation" not in client.get("/organisations/fidh/").content.decode()
     assert "FIDH" not in client.get("/feeds/designations/").content.decode()
 
-    response = editor_client.post(
+    response = publisher_client.post(
         "/admin/tracker/designation/",
         {"action": "publish", "_selected_action": [designation.pk]},
     )
@@ -126,9 +128,9 @@ def test_admin_refuses_to_delete_a_cited_source(editor_client):
     assert Source.objects.filter(pk=citation.source.pk).exists()
 
 
-def test_admin_adds_organisation_with_alias_and_citation(editor_client):
+def test_admin_adds_organisation_with_alias_and_citation(publisher_client):
     source = factories.SourceFactory()
-    response = editor_client.post(
+    response = publisher_client.post(
         "/admin/tracker/organisation/add/",
         {
             "name": "Human Rights Watch",
@@ -206,13 +208,13 @@ def test_admin_requires_login(client):
     assert "/admin/login/" in response["Location"]
 
 
-def test_admin_inline_designation_dates_are_checked_against_each_other(editor_client):
+def test_admin_inline_designation_dates_are_checked_against_each_other(publisher_client):
     designation = factories.DesignationFactory(
         decision_date=datetime.date(2025, 11, 13), register_date=datetime.date(2025, 12, 1)
     )
     organisation = designation.organisation
     prefix = "designations"
-    response = editor_client.post(
+    response = publisher_client.post(
         f"/admin/tracker/organisation/{organisation.pk}/change/",
         {
             "name": organisation.name,

@@ -1,9 +1,19 @@
-"""The editors' interface: every record editable, citations inline, drafts by default."""
+"""The editors' interface: every record editable, citations inline, drafts by default.
+
+Roles (tracker.roles): Editors add and change records, save drafts and send them to
+review; Publishers also publish, withdraw and delete public records. Every model keeps
+its history (django-simple-history): the "History" button lists each change with what
+changed, and any earlier version can be restored from there.
+"""
 
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.contrib.contenttypes.forms import BaseGenericInlineFormSet
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.forms import BaseInlineFormSet, ModelForm
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from tracker.choices import State
 from tracker.models import (
@@ -22,47 +32,191 @@ from tracker.models import (
     PersonAlias,
     Source,
 )
-
-admin.site.site_header = "Repression Tracker — editors"
-admin.site.site_title = "Repression Tracker admin"
-admin.site.index_title = "The record"
-
+from tracker.models.base import needs_publish_permission
+from tracker.roles import can_publish, is_public, publication_owner
 
 # Editors paste addresses without a scheme; assume HTTPS rather than HTTP.
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
+PUBLISH_REFUSED = (
+    "Only a publisher can publish a record or take a published one off the site: "
+    "send it to review instead."
+)
+DELETE_REFUSED = "{record} is or was public: only a publisher can delete it."
 
-class CitationInline(GenericTabularInline):
+
+def may_delete(user, record):
+    """Editors delete only what was never public; publishers delete anything."""
+    if not is_public(record):
+        return True
+    return can_publish(user, type(publication_owner(record)))
+
+
+class PublishingForm(ModelForm):
+    """Refuses a move into or out of "published" by a user without the publish permission."""
+
+    user = None  # set per request by the admin's get_form / get_formset
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial_state = self.instance.state
+
+    def clean(self):
+        cleaned_data = super().clean()
+        state = cleaned_data.get("state")
+        moving = state and needs_publish_permission(self.initial_state, state)
+        if moving and not can_publish(self.user, self._meta.model):
+            self.add_error("state", PUBLISH_REFUSED)
+        return cleaned_data
+
+
+class GuardedDeletionMixin:
+    """A formset that refuses to delete rows that are public, unless the user may."""
+
+    user = None
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            record = form.instance
+            if record.pk and not may_delete(self.user, record):
+                raise ValidationError(DELETE_REFUSED.format(record=record))
+
+
+class GuardedInlineFormSet(GuardedDeletionMixin, BaseInlineFormSet):
+    pass
+
+
+class CitationFormSet(GuardedDeletionMixin, BaseGenericInlineFormSet):
+    def clean(self):
+        super().clean()
+        record = self.instance
+        reason = getattr(record, "unpublishable_reason", "")
+        if reason and record.state == State.PUBLISHED:
+            kept = [
+                form
+                for form in self.forms
+                if form.cleaned_data.get("source") and not form.cleaned_data.get("DELETE")
+            ]
+            if not kept:
+                raise ValidationError(reason)
+
+
+class GuardedInline:
+    """An inline whose rows are deleted only by users allowed to (see may_delete)."""
+
+    formset = GuardedInlineFormSet
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.user = request.user
+        formset.form.user = request.user
+        return formset
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Any admin: history with a diff of each change and revert; deletion guarded."""
+
+    show_full_result_count = False  # no COUNT(*) over a whole table on every changelist
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
+        return form
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_delete(request.user, obj))
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if protected:  # refused anyway; the page then names what holds the records
+            return deleted, counts, set(), protected
+        refused = [str(record) for record in objs if not may_delete(request.user, record)]
+        if refused:
+            perms_needed = {
+                *perms_needed,
+                f"public records ({', '.join(refused[:5])}): only a publisher can delete them",
+            }
+        return deleted, counts, perms_needed, protected
+
+
+class CitationInline(GuardedInline, GenericTabularInline):
     model = Citation
+    formset = CitationFormSet
     extra = 1
     autocomplete_fields = ["source"]
     fields = ["source", "quote", "note", "conflicting"]
     verbose_name = "source citation"
 
 
-class PublicationActionsMixin:
-    """Publish / unpublish actions and the publication column for TrackedModel admins."""
+class PublishingAdmin(HistoryAdmin):
+    """For records with a publication state: the review flow as actions and a form check."""
 
-    actions = ["publish", "unpublish"]
+    form = PublishingForm
+    actions = ["send_to_review", "return_to_draft", "publish", "withdraw"]
+    history_list_display = ["state"]
 
-    @admin.action(description="Publish the selected records")
-    def publish(self, request, queryset):
-        count = queryset.set_state(State.PUBLISHED)
-        self.message_user(request, f"{count} record(s) published.", messages.SUCCESS)
+    def has_publish_permission(self, request):
+        return can_publish(request.user, self.model)
+
+    def move(self, request, queryset, state):
+        held = 0
+        if not self.has_publish_permission(request):
+            held = queryset.filter(state=State.PUBLISHED).count()
+            queryset = queryset.exclude(state=State.PUBLISHED)
+        try:
+            count = queryset.set_state(state, user=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return
+        label = State(state).label.lower()
+        self.message_user(request, f"{count} record(s) moved to {label}.", messages.SUCCESS)
+        if held:
+            self.message_user(
+                request, f"{held} published record(s) left as they are. {PUBLISH_REFUSED}"
+            )
+
+    @admin.action(description="Send the selected records to review")
+    def send_to_review(self, request, queryset):
+        self.move(request, queryset, State.REVIEW)
 
     @admin.action(description="Return the selected records to draft")
-    def unpublish(self, request, queryset):
-        count = queryset.set_state(State.DRAFT)
-        self.message_user(request, f"{count} record(s) returned to draft.", messages.SUCCESS)
+    def return_to_draft(self, request, queryset):
+        self.move(request, queryset, State.DRAFT)
+
+    @admin.action(description="Publish the selected records", permissions=["publish"])
+    def publish(self, request, queryset):
+        self.move(request, queryset, State.PUBLISHED)
+
+    @admin.action(
+        description="Withdraw the selected records from the site", permissions=["publish"]
+    )
+    def withdraw(self, request, queryset):
+        self.move(request, queryset, State.WITHDRAWN)
 
 
-class OrganisationAliasInline(admin.TabularInline):
+class OrganisationAliasInline(GuardedInline, admin.TabularInline):
     model = OrganisationAlias
     extra = 1
 
 
-class DesignationInline(admin.StackedInline):
+class DesignationInlineForm(PublishingForm):
+    def clean(self):
+        cleaned_data = super().clean()
+        publishing = cleaned_data.get("state") == State.PUBLISHED != self.initial_state
+        if publishing and not (self.instance.pk and self.instance.citations.exists()):
+            self.add_error(
+                "state",
+                f"{Designation.unpublishable_reason} Save it as a draft, open it to add its "
+                "source, then publish it.",
+            )
+        return cleaned_data
+
+
+class DesignationInline(GuardedInline, admin.StackedInline):
     model = Designation
+    form = DesignationInlineForm
     extra = 0
     autocomplete_fields = ["law"]
     show_change_link = True
@@ -76,7 +230,7 @@ class DesignationInline(admin.StackedInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(PublicationActionsMixin, admin.ModelAdmin):
+class OrganisationAdmin(PublishingAdmin):
     list_display = ["name", "short_name", "kind", "country", "state", "updated_at"]
     list_filter = ["state", "kind", "country"]
     search_fields = ["name", "short_name", "aliases__name"]
@@ -87,7 +241,7 @@ class OrganisationAdmin(PublicationActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Designation)
-class DesignationAdmin(PublicationActionsMixin, admin.ModelAdmin):
+class DesignationAdmin(PublishingAdmin):
     list_display = [
         "organisation",
         "kind",
@@ -126,23 +280,23 @@ class DesignationAdmin(PublicationActionsMixin, admin.ModelAdmin):
     ]
 
 
-class LawAliasInline(admin.TabularInline):
+class LawAliasInline(GuardedInline, admin.TabularInline):
     model = LawAlias
     extra = 1
 
 
-class LawAmendmentInline(admin.StackedInline):
+class LawAmendmentInline(GuardedInline, admin.StackedInline):
     model = LawAmendment
     extra = 0
 
 
-class PenaltyInline(admin.TabularInline):
+class PenaltyInline(GuardedInline, admin.TabularInline):
     model = Penalty
     extra = 0
 
 
 @admin.register(Law)
-class LawAdmin(PublicationActionsMixin, admin.ModelAdmin):
+class LawAdmin(PublishingAdmin):
     list_display = ["title", "short_title", "number", "kind", "jurisdiction", "state"]
     list_filter = ["state", "kind", "jurisdiction"]
     search_fields = ["title", "short_title", "number", "aliases__name"]
@@ -151,7 +305,7 @@ class LawAdmin(PublicationActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(LawAmendment)
-class LawAmendmentAdmin(admin.ModelAdmin):
+class LawAmendmentAdmin(HistoryAdmin):
     """Amendments have their own page so that each can carry its citations."""
 
     list_display = ["law", "date", "summary"]
@@ -162,7 +316,7 @@ class LawAmendmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Penalty)
-class PenaltyAdmin(admin.ModelAdmin):
+class PenaltyAdmin(HistoryAdmin):
     """Penalties have their own page so that each claim can carry its source."""
 
     list_display = ["law", "kind", "applies_to", "max_fine", "currency", "max_prison_months"]
@@ -173,13 +327,13 @@ class PenaltyAdmin(admin.ModelAdmin):
     inlines = [CitationInline]
 
 
-class PersonAliasInline(admin.TabularInline):
+class PersonAliasInline(GuardedInline, admin.TabularInline):
     model = PersonAlias
     extra = 1
 
 
 @admin.register(Person)
-class PersonAdmin(PublicationActionsMixin, admin.ModelAdmin):
+class PersonAdmin(PublishingAdmin):
     list_display = ["name", "role", "country", "state", "updated_at"]
     list_filter = ["state", "role", "country"]
     search_fields = ["name", "aliases__name"]
@@ -187,13 +341,13 @@ class PersonAdmin(PublicationActionsMixin, admin.ModelAdmin):
     inlines = [PersonAliasInline, CitationInline]
 
 
-class ChargeInline(admin.TabularInline):
+class ChargeInline(GuardedInline, admin.TabularInline):
     model = Charge
     extra = 1
     autocomplete_fields = ["law"]
 
 
-class CaseEventInline(admin.StackedInline):
+class CaseEventInline(GuardedInline, admin.StackedInline):
     model = CaseEvent
     extra = 0
     fields = [("kind", "date", "date_precision"), "description"]
@@ -201,7 +355,7 @@ class CaseEventInline(admin.StackedInline):
 
 
 @admin.register(Case)
-class CaseAdmin(PublicationActionsMixin, admin.ModelAdmin):
+class CaseAdmin(PublishingAdmin):
     list_display = ["title", "status", "country", "state", "updated_at"]
     list_filter = ["state", "status", "country"]
     search_fields = ["title", "summary", "people__name"]
@@ -212,7 +366,7 @@ class CaseAdmin(PublicationActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(admin.ModelAdmin):
+class CaseEventAdmin(HistoryAdmin):
     """Case events have their own page so that each can carry its citations."""
 
     list_display = ["case", "kind", "date", "date_precision"]
@@ -224,7 +378,7 @@ class CaseEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(HistoryAdmin):
     list_display = ["title", "publisher", "published_date", "kind", "reliability", "link"]
     list_filter = ["kind", "reliability", "language"]
     search_fields = ["title", "url", "publisher", "author"]
@@ -238,7 +392,7 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(admin.ModelAdmin):
+class CitationAdmin(HistoryAdmin):
     list_display = ["source", "content_type", "object_id", "conflicting"]
     list_filter = ["content_type", "conflicting"]
     list_select_related = ["source", "content_type"]

@@ -4,10 +4,16 @@ from django.db import models
 
 
 class State(models.TextChoices):
-    """Where a record is in its life: only published records are public."""
+    """Where a record is in its life: draft → in review → published (→ withdrawn).
+
+    Only published records are public. Editors move records between draft and review;
+    any move into or out of "published" needs the publish permission (Publishers).
+    """
 
     DRAFT = "draft", "Draft"
+    REVIEW = "review", "In review"
     PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class DatePrecision(models.TextChoices):

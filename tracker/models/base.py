@@ -10,19 +10,54 @@ from django.utils import timezone
 
 from tracker.choices import AliasKind, DatePrecision, State
 
+# Tracked models add "publish" to Django's default permissions: tracker.publish_case, …
+PUBLISHING_PERMISSIONS = ("add", "change", "delete", "view", "publish")
+
+
+def needs_publish_permission(old_state, new_state):
+    """True when a move between states makes a record public or takes it off the site."""
+    return old_state != new_state and State.PUBLISHED in (old_state, new_state)
+
 
 class PublishableQuerySet(models.QuerySet):
     def published(self):
         return self.filter(state=State.PUBLISHED)
 
-    def set_state(self, state):
-        """Move every record to `state` in one UPDATE; public pages see the change at once."""
+    def unpublishable(self):
+        """The records that may not be published yet (see Designation: uncited ones)."""
+        return self.none()
+
+    def set_state(self, state, user=None, reason=""):
+        """Move every record to `state`, recording each move in its history.
+
+        One bulk UPDATE and one bulk INSERT into the history per 500 records; public
+        pages see the change at once. Returns the number of records moved.
+        """
+        from simple_history.utils import bulk_update_with_history
+
         from .changes import DataVersion
 
+        if state == State.PUBLISHED:
+            blocked = list(self.unpublishable()[:5])
+            if blocked:
+                names = "; ".join(str(record) for record in blocked)
+                raise ValidationError(f"Not published: {names}. {self.model.unpublishable_reason}")
         with transaction.atomic():
-            count = self.update(state=state)
+            records = list(self.exclude(state=state).order_by("pk"))
+            now = timezone.now()
+            for record in records:
+                record.state = state
+                record.updated_at = now
+            bulk_update_with_history(
+                records,
+                self.model,
+                ["state", "updated_at"],
+                batch_size=500,
+                default_user=user,
+                default_change_reason=reason or f"Moved to {State(state).label.lower()}",
+            )
             DataVersion.bump()
-        return count
+        return len(records)
 
 
 class TrackedModel(models.Model):
@@ -34,7 +69,10 @@ class TrackedModel(models.Model):
         choices=State.choices,
         default=State.DRAFT,
         db_index=True,
-        help_text="Drafts are visible only in the admin. Publish when the record is checked.",
+        help_text=(
+            "Only published records are public. Editors send a checked draft to review; "
+            "a publisher publishes it, or withdraws it from the site later."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -43,6 +81,9 @@ class TrackedModel(models.Model):
 
     class Meta:
         abstract = True
+
+    # Why `unpublishable()` holds a record back; shown to the editor.
+    unpublishable_reason = ""
 
     @property
     def is_published(self):

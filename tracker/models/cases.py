@@ -4,10 +4,12 @@ from django.db import models
 from django.db.models import F, Prefetch
 from django.urls import reverse
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 from tracker.choices import CaseStatus, EventKind, PersonRole
 
 from .base import (
+    PUBLISHING_PERMISSIONS,
     Alias,
     CitedModel,
     PartialDatesMixin,
@@ -50,7 +52,10 @@ class Person(CitedModel, TrackedModel):
 
     objects = PersonQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
+        default_permissions = PUBLISHING_PERMISSIONS
         ordering = ["name", "id"]
         verbose_name_plural = "people"
         indexes = [
@@ -72,11 +77,18 @@ class PersonAlias(Alias):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
 
+    history = HistoricalRecords()
+
     class Meta(Alias.Meta):
         verbose_name_plural = "person aliases"
         constraints = [
             models.UniqueConstraint(fields=["person", "name"], name="person_alias_unique"),
         ]
+
+    @property
+    def publication_parent(self):
+        """The record this one is part of: it is public when that record is."""
+        return self.person
 
 
 class CaseQuerySet(PublishableQuerySet):
@@ -124,7 +136,10 @@ class Case(CitedModel, TrackedModel):
 
     objects = CaseQuerySet.as_manager()
 
+    history = HistoricalRecords(m2m_fields=[people, organisations])
+
     class Meta:
+        default_permissions = PUBLISHING_PERMISSIONS
         ordering = ["title", "id"]
         indexes = [
             # The public list: published cases in title order, read a page at a time.
@@ -154,11 +169,18 @@ class Charge(models.Model):
     )
     description = models.CharField(max_length=300, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["id"]
 
     def __str__(self):
         return self.description or str(self.law)
+
+    @property
+    def publication_parent(self):
+        """The record this one is part of: it is public when that record is."""
+        return self.case
 
 
 class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
@@ -171,6 +193,8 @@ class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
     description = models.TextField()
 
     partial_dates = ("date",)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = [F("date").asc(nulls_last=True), "id"]
@@ -186,3 +210,8 @@ class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
     @property
     def date_display(self):
         return self.partial_date("date")
+
+    @property
+    def publication_parent(self):
+        """The record this one is part of: it is public when that record is."""
+        return self.case

@@ -4,10 +4,12 @@ from django.db import models
 from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 from tracker.choices import LawKind, PenaltyKind
 
 from .base import (
+    PUBLISHING_PERMISSIONS,
     Alias,
     CitedModel,
     PartialDatesMixin,
@@ -82,7 +84,10 @@ class Law(CitedModel, PartialDatesMixin, TrackedModel):
     objects = LawQuerySet.as_manager()
     partial_dates = ("adopted_date",)
 
+    history = HistoricalRecords()
+
     class Meta:
+        default_permissions = PUBLISHING_PERMISSIONS
         ordering = ["title", "id"]
         indexes = [models.Index(fields=["state", "title", "id"])]
 
@@ -102,11 +107,18 @@ class LawAlias(Alias):
 
     law = models.ForeignKey(Law, on_delete=models.CASCADE, related_name="aliases")
 
+    history = HistoricalRecords()
+
     class Meta(Alias.Meta):
         verbose_name_plural = "law aliases"
         constraints = [
             models.UniqueConstraint(fields=["law", "name"], name="law_alias_unique"),
         ]
+
+    @property
+    def publication_parent(self):
+        """The record this one is part of: it is public when that record is."""
+        return self.law
 
 
 class LawAmendment(CitedModel, PartialDatesMixin, models.Model):
@@ -118,6 +130,8 @@ class LawAmendment(CitedModel, PartialDatesMixin, models.Model):
     summary = models.TextField(help_text="What the amendment changed.")
 
     partial_dates = ("date",)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["date", "id"]
@@ -131,6 +145,11 @@ class LawAmendment(CitedModel, PartialDatesMixin, models.Model):
     @property
     def date_display(self):
         return self.partial_date("date")
+
+    @property
+    def publication_parent(self):
+        """The record this one is part of: it is public when that record is."""
+        return self.law
 
 
 class Penalty(CitedModel, models.Model):
@@ -147,6 +166,8 @@ class Penalty(CitedModel, models.Model):
         "maximum prison term (months)", null=True, blank=True
     )
     note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["kind", "max_prison_months", "id"]
@@ -184,3 +205,8 @@ class Penalty(CitedModel, models.Model):
         if not years:
             return f"{rest} month{'s' if rest != 1 else ''}"
         return f"{years} years {rest} months"
+
+    @property
+    def publication_parent(self):
+        """The record this one is part of: it is public when that record is."""
+        return self.law

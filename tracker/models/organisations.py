@@ -1,13 +1,16 @@
 """Organisations and the designations ("undesirable", "foreign agent"…) made against them."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import F, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 from tracker.choices import DesignationKind, OrganisationKind, State
 
 from .base import (
+    PUBLISHING_PERMISSIONS,
     Alias,
     CitedModel,
     PartialDatesMixin,
@@ -75,7 +78,10 @@ class Organisation(CitedModel, TrackedModel):
 
     objects = OrganisationQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
+        default_permissions = PUBLISHING_PERMISSIONS
         ordering = ["name", "id"]
         indexes = [
             # The public list: published organisations in name order, a page at a time.
@@ -96,6 +102,8 @@ class OrganisationAlias(Alias):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="aliases")
 
+    history = HistoricalRecords()
+
     class Meta(Alias.Meta):
         verbose_name_plural = "organisation aliases"
         constraints = [
@@ -103,6 +111,11 @@ class OrganisationAlias(Alias):
                 fields=["organisation", "name"], name="organisation_alias_unique"
             ),
         ]
+
+    @property
+    def publication_parent(self):
+        """The record this one is part of: it is public when that record is."""
+        return self.organisation
 
 
 class DesignationQuerySet(PublishableQuerySet):
@@ -116,6 +129,15 @@ class DesignationQuerySet(PublishableQuerySet):
 
     def for_list(self):
         return self.published().select_related("organisation", "law")
+
+    def unpublishable(self):
+        """Designations that cite no source yet."""
+        from .sources import Citation
+
+        cited = Citation.objects.filter(
+            content_type=ContentType.objects.get_for_model(Designation), object_id=OuterRef("pk")
+        )
+        return self.exclude(Exists(cited)).select_related("organisation")
 
 
 class Designation(CitedModel, PartialDatesMixin, TrackedModel):
@@ -155,8 +177,12 @@ class Designation(CitedModel, PartialDatesMixin, TrackedModel):
 
     objects = DesignationQuerySet.as_manager()
     partial_dates = ("decision_date", "register_date", "revoked_date")
+    unpublishable_reason = "A designation must cite at least one source before it is published."
+
+    history = HistoricalRecords()
 
     class Meta:
+        default_permissions = PUBLISHING_PERMISSIONS
         ordering = [F("decision_date").desc(nulls_last=True), "-id"]
         constraints = [
             # A register lists a decision after it is taken, never before.

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from tracker.choices import Reliability, SourceKind
 
@@ -61,6 +62,8 @@ class Source(PartialDatesMixin, models.Model):
     objects = SourceQuerySet.as_manager()
     partial_dates = ("published_date",)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = SOURCE_ORDER
         constraints = [
@@ -106,6 +109,8 @@ class Citation(models.Model):
         help_text="Tick when this source's account disagrees with the record or another source.",
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["id"]
         indexes = [
@@ -114,5 +119,12 @@ class Citation(models.Model):
         ]
 
     def __str__(self):
-        # Costs two queries unless source and content_type are loaded.
-        return f"{self.source} → {self.content_type.model} #{self.object_id}"
+        # Names what cites the source (e.g. on the page that refuses to delete it); costs
+        # up to three queries unless source, content_type and content_object are loaded.
+        cited = self.content_object or f"#{self.object_id}"
+        return f"{self.source} → {self.content_type.name}: {cited}"
+
+    @property
+    def publication_parent(self):
+        """The record this one is part of: it is public when that record is."""
+        return self.content_object

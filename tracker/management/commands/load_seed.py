@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from tracker.history import first_versions
 from tracker.models import Case, Law, Organisation, Person, Source
 from tracker.search import index
 
@@ -25,4 +26,5 @@ class Command(BaseCommand):
         with transaction.atomic():
             call_command("loaddata", str(SEED_FIXTURE), verbosity=options["verbosity"])
             index.rebuild()  # loaddata saves raw, so the search signals leave it to us
+            first_versions()  # … and so does the history
         self.stdout.write(self.style.SUCCESS("Loaded the seed record."))
