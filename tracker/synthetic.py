@@ -31,6 +31,7 @@ from tracker.models import (
     PersonAlias,
     Source,
 )
+from tracker.models.sources import url_key
 from tracker.search import index
 
 PREFIX = "syn-"
@@ -338,6 +339,7 @@ def _sources(rng, count):
         Source(
             title=f"{rng.choice(CASE_WORDS).capitalize()} {rng.choice(CASE_WORDS)} report {i}",
             url=f"https://example.org/{PREFIX}source/{i}",
+            url_key=url_key(f"https://example.org/{PREFIX}source/{i}"),
             publisher=rng.choice(PUBLISHERS),
             published_date=_date(rng),
             kind=rng.choice(kinds),

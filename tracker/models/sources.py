@@ -1,7 +1,11 @@
 """Sources and the citations that tie every fact to one."""
 
+import re
+from urllib.parse import urlsplit, urlunsplit
+
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -11,6 +15,48 @@ from simple_history.models import HistoricalRecords
 from tracker.choices import Reliability, SourceKind
 
 from .base import PartialDatesMixin, precision_field
+
+# Query parameters that only say where a reader came from, never which document it is.
+TRACKING_PARAMETER = re.compile(r"^(utm_[a-z]+|fbclid|gclid|yclid|mc_cid|mc_eid|ref_src)$", re.I)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_url(url):
+    """The address as stored: lower-case scheme and host, no default port, no credentials,
+    no fragment and no tracking parameters; the rest of the path and query kept verbatim."""
+    url = url.strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # not a port number: leave it for the URL validator to reject
+        return url
+    if port and port != DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair and not TRACKING_PARAMETER.match(pair.split("=", 1)[0])
+    )
+    return urlunsplit((scheme, host, parts.path or "/", query, ""))
+
+
+def url_key(url):
+    """What makes two addresses the same document: the normalised URL without its scheme,
+    a leading "www." or a trailing slash ("" for no URL)."""
+    url = normalise_url(url)
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = parts.netloc.removeprefix("www.")
+    key = f"{host}{parts.path.rstrip('/')}"
+    return f"{key}?{parts.query}" if parts.query else key
+
 
 SOURCE_ORDER = [models.F("published_date").desc(nulls_last=True), "title", "id"]
 
@@ -36,8 +82,11 @@ class Source(PartialDatesMixin, models.Model):
         "URL",
         max_length=1000,
         blank=True,
-        help_text="Leave empty for a document with no address (e.g. a printed or forwarded text).",
+        help_text="Leave empty for a document with no address (e.g. a printed or forwarded text). "
+        "Tracking parameters (utm_…) and the #fragment are removed.",
     )
+    # url_key(url): the same document under http/https, www. or a trailing slash.
+    url_key = models.CharField(max_length=1000, blank=True, editable=False)
     publisher = models.CharField(max_length=200, blank=True)
     author = models.CharField(max_length=200, blank=True)
     published_date = models.DateField(null=True, blank=True)
@@ -69,7 +118,10 @@ class Source(PartialDatesMixin, models.Model):
         constraints = [
             # The same document must not be entered twice; many sources have no URL.
             models.UniqueConstraint(
-                fields=["url"], condition=~Q(url=""), name="source_url_unique_when_present"
+                fields=["url_key"],
+                condition=~Q(url_key=""),
+                name="source_url_key_unique_when_present",
+                violation_error_message="This document is already recorded as a source.",
             ),
         ]
         indexes = [models.Index(fields=["kind"]), models.Index(fields=["reliability"])]
@@ -77,8 +129,24 @@ class Source(PartialDatesMixin, models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.url = normalise_url(self.url)
+        self.url_key = url_key(self.url)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("tracker:source-detail", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        self.url = normalise_url(self.url)
+        self.url_key = url_key(self.url)
+        if self.url_key:
+            same = Source.objects.filter(url_key=self.url_key).exclude(pk=self.pk).first()
+            if same is not None:
+                raise ValidationError(
+                    {"url": f"This document is already recorded as source #{same.pk}: {same}."}
+                )
 
     @property
     def published_display(self):
