@@ -102,15 +102,16 @@ def test_source_page_query_count_does_not_grow_with_citations(client):
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        # Every page first reads the data version that validates the page cache.
+        # Every page first reads the data version that validates the page cache; every
+        # detail page ends with one query for its change log.
         ("/organisations/", 6),
-        ("/organisations/org-0/", 7),
+        ("/organisations/org-0/", 8),
         ("/laws/", 3),
-        ("/laws/law-0/", 10),
+        ("/laws/law-0/", 11),
         ("/cases/", 6),
-        ("/cases/case-0/", 8),
+        ("/cases/case-0/", 9),
         ("/people/", 4),
-        ("/people/person-0/", 6),
+        ("/people/person-0/", 7),
         ("/sources/", 3),
         # One count query, one ranked query for all kinds, then the records and their aliases.
         ("/search/?q=alpha", 10),

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests import factories
+from tests.admin_forms import admin_form_data
 from tracker import search
 from tracker.choices import State
 from tracker.models import Organisation, SearchEntry
@@ -23,25 +24,6 @@ def found(client, query, kind):
     response = client.get("/search/", {"q": query})
     assert response.status_code == 200
     return [hit.record for hit in groups(response)[kind].hits]
-
-
-def admin_form_data(response):
-    """POST data that re-submits an admin change form (and its inlines) as it was shown."""
-    data = {}
-
-    def add(form):
-        for name in form.fields:
-            value = form[name].value()
-            if value is None or value is False:
-                continue
-            data[form.add_prefix(name)] = "on" if value is True else value
-
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        add(inline.formset.management_form)
-        for form in inline.formset.forms:
-            add(form)
-    return data
 
 
 class TestNormalisation:

@@ -9,6 +9,7 @@ changed, and any earlier version can be restored from there.
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.forms import BaseGenericInlineFormSet
+from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms import BaseInlineFormSet, ModelForm
@@ -56,10 +57,13 @@ class PublishingForm(ModelForm):
     """Refuses a move into or out of "published" by a user without the publish permission."""
 
     user = None  # set per request by the admin's get_form / get_formset
+    # The state in the database, when the instance may differ from it (a revert form holds
+    # an earlier version); set by PublishingAdmin.get_form.
+    stored_state = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.initial_state = self.instance.state
+        self.initial_state = self.stored_state or self.instance.state
 
     def clean(self):
         cleaned_data = super().clean()
@@ -159,6 +163,13 @@ class PublishingAdmin(HistoryAdmin):
 
     def has_publish_permission(self, request):
         return can_publish(request.user, self.model)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and obj.pk:
+            stored = self.model.objects.filter(pk=obj.pk).values_list("state", flat=True)
+            form.stored_state = stored.first()
+        return form
 
     def move(self, request, queryset, state):
         held = 0
@@ -393,8 +404,27 @@ class SourceAdmin(HistoryAdmin):
 
 @admin.register(Citation)
 class CitationAdmin(HistoryAdmin):
-    list_display = ["source", "content_type", "object_id", "conflicting"]
+    list_display = ["source", "cited", "conflicting"]
     list_filter = ["content_type", "conflicting"]
     list_select_related = ["source", "content_type"]
     autocomplete_fields = ["source"]
     search_fields = ["source__title", "quote", "note"]
+
+    def get_queryset(self, request):
+        # The cited records, one query per kind: each row (and its checkbox label) names one.
+        cited = GenericPrefetch(
+            "content_object",
+            [
+                Designation.objects.select_related("organisation"),
+                LawAmendment.objects.select_related("law"),
+                *(
+                    model.objects.all()
+                    for model in (Organisation, Law, Penalty, Person, Case, CaseEvent)
+                ),
+            ],
+        )
+        return super().get_queryset(request).prefetch_related(cited)
+
+    @admin.display(description="cites", ordering="content_type")
+    def cited(self, citation):
+        return f"{citation.content_type.name}: {citation.content_object or citation.object_id}"

@@ -1,7 +1,12 @@
 """Edit history (django-simple-history): which models keep it, and the public change log."""
 
+import datetime
+from dataclasses import dataclass
+
 from django.apps import apps
 from simple_history.manager import HistoryManager
+
+from tracker.choices import State
 
 
 def recorded_models():
@@ -18,3 +23,54 @@ def first_versions(reason="Loaded from the seed record"):
     for model in recorded_models():
         records = model.objects.exclude(pk__in=model.history.values("id"))
         model.history.bulk_history_create(list(records), default_change_reason=reason)
+
+
+# Never named in the public change log: bookkeeping, and who made the change.
+UNLISTED_FIELDS = {"id", "created_at", "updated_at", "url_key", "state"}
+STATE_MOVES = {
+    State.PUBLISHED: "Published",
+    State.WITHDRAWN: "Withdrawn from the site",
+    State.REVIEW: "Sent to review",
+    State.DRAFT: "Returned to draft",
+}
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One public line of a record's change log: when, and what (never who)."""
+
+    date: datetime.datetime
+    summary: str
+
+
+def describe(version, previous, fields):
+    """What `version` changed relative to `previous` (None for the first version)."""
+    if previous is None or version.history_type == "+":
+        return "Record created"
+    if version.history_type == "-":
+        return "Record deleted"
+    parts = []
+    old_state, new_state = getattr(previous, "state", None), getattr(version, "state", None)
+    if old_state != new_state and new_state in STATE_MOVES:
+        parts.append(STATE_MOVES[new_state])
+    changed = [
+        str(field.verbose_name)
+        for field in fields
+        if getattr(version, field.attname) != getattr(previous, field.attname)
+    ]
+    if changed:
+        parts.append(f"Changed: {', '.join(changed)}")
+    return "; ".join(parts) or "Edited"
+
+
+def change_log(record, limit=20):
+    """The record's latest `limit` changes, newest first, in one query."""
+    model = type(record)
+    versions = list(
+        model.history.filter(id=record.pk).order_by("-history_date", "-history_id")[: limit + 1]
+    )
+    fields = [field for field in model._meta.concrete_fields if field.name not in UNLISTED_FIELDS]
+    return [
+        LogEntry(version.history_date, describe(version, previous, fields))
+        for version, previous in zip(versions[:limit], [*versions[1:], None], strict=False)
+    ]

@@ -16,6 +16,7 @@ from django_filters.views import FilterView
 from tracker import filters, search
 from tracker.choices import State
 from tracker.exports import EXPORTERS
+from tracker.history import change_log
 from tracker.models import (
     Case,
     CaseEvent,
@@ -198,7 +199,16 @@ class SourceListView(PublicListView):
         }
 
 
-class OrganisationDetailView(DetailView):
+class RecordDetailView(DetailView):
+    """A public record's page, with its change log (what changed and when; never who)."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["change_log"] = change_log(self.object)
+        return context
+
+
+class OrganisationDetailView(RecordDetailView):
     queryset = Organisation.objects.for_detail()
     template_name = "tracker/organisation_detail.html"
 
@@ -210,7 +220,7 @@ def _first(queryset):
     return rows[:size], len(rows) > size
 
 
-class LawDetailView(DetailView):
+class LawDetailView(RecordDetailView):
     queryset = Law.objects.for_detail()
     template_name = "tracker/law_detail.html"
 
@@ -227,12 +237,12 @@ class LawDetailView(DetailView):
         return context
 
 
-class CaseDetailView(DetailView):
+class CaseDetailView(RecordDetailView):
     queryset = Case.objects.for_detail()
     template_name = "tracker/case_detail.html"
 
 
-class PersonDetailView(DetailView):
+class PersonDetailView(RecordDetailView):
     queryset = Person.objects.for_detail()
     template_name = "tracker/person_detail.html"
 
@@ -252,7 +262,7 @@ PUBLIC_CITING = {
 }
 
 
-class SourceDetailView(DetailView):
+class SourceDetailView(RecordDetailView):
     model = Source
     template_name = "tracker/source_detail.html"
 

@@ -1,0 +1,84 @@
+"""The admin stays fast on a large record: fixed queries per page, autocomplete widgets."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
+from django.db import models
+
+from tests.test_query_counts import populate, queries_for
+from tracker.models import Case, CaseEvent, Designation, Law, Organisation, Person, Source
+
+pytestmark = pytest.mark.django_db
+
+# Tables that grow to thousands of rows: a <select> listing them all would be unusable.
+LARGE = {Organisation, Designation, Law, Person, Case, CaseEvent, Source}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        *(
+            f"/admin/tracker/{model}/"
+            for model in (
+                "organisation",
+                "designation",
+                "law",
+                "lawamendment",
+                "penalty",
+                "person",
+                "case",
+                "caseevent",
+                "source",
+                "citation",
+            )
+        ),
+        "/admin/tracker/organisation/?q=alpha&state__exact=published",
+        "/admin/tracker/designation/?q=org&kind__exact=undesirable",
+        "/admin/tracker/case/?q=alpha&status__exact=convicted",
+        "/admin/",
+    ],
+)
+def test_admin_page_queries_do_not_grow_with_rows(publisher_client, url):
+    populate(2)
+    small = queries_for(publisher_client, url)
+    populate(8, start=2)
+    assert queries_for(publisher_client, url) == small
+
+
+@pytest.mark.parametrize("model", [Organisation, Designation, Case, Law, Person])
+def test_change_form_queries_do_not_grow_with_rows(publisher_client, model):
+    populate(2)
+    record = model.objects.order_by("pk").first()
+    url = f"/admin/tracker/{model._meta.model_name}/{record.pk}/change/"
+    small = queries_for(publisher_client, url)
+    populate(8, start=2)
+    assert queries_for(publisher_client, url) == small
+
+
+def shown_fields(admin_class, model):
+    """The fields an admin class's form shows (all editable ones unless it lists them)."""
+    if admin_class.fieldsets:
+        return set(flatten_fieldsets(admin_class.fieldsets))
+    if admin_class.fields:
+        return set(flatten_fieldsets([(None, {"fields": admin_class.fields})]))
+    return {field.name for field in model._meta.get_fields() if getattr(field, "editable", False)}
+
+
+def test_every_foreign_key_to_a_large_table_uses_autocomplete():
+    missing = []
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label != "tracker":
+            continue
+        forms = [(type(model_admin), model, None)]
+        forms += [(inline, inline.model, model) for inline in model_admin.inlines]
+        for admin_class, form_model, parent in forms:
+            for field in form_model._meta.get_fields():
+                if not isinstance(field, models.ForeignKey | models.ManyToManyField):
+                    continue
+                if field.related_model not in LARGE or field.related_model is parent:
+                    continue  # a small table, or the inline's own parent
+                if field.name not in shown_fields(admin_class, form_model):
+                    continue
+                if field.name not in (*admin_class.autocomplete_fields, *admin_class.raw_id_fields):
+                    missing.append(f"{admin_class.__name__}.{field.name}")
+    assert missing == []
