@@ -153,8 +153,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Admin sessions end after two hours without activity.
-SESSION_COOKIE_AGE = 60 * 60 * 2
+# Admin sessions end after two hours (ADMIN_SESSION_MINUTES) without activity: every request
+# saves the session again and restarts the clock, so only an idle session (a laptop left open) ends.
+SESSION_COOKIE_AGE = 60 * int(os.environ.get("ADMIN_SESSION_MINUTES", "120"))
 SESSION_SAVE_EVERY_REQUEST = True
 # Cap what one request may post (the admin's largest form is far smaller).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -175,6 +176,15 @@ AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Any attempt during the wait, even with the right password, starts it again (the page says so).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Behind reverse proxies every request comes from the proxy's address, which would turn the
+# username-and-address lock into a username lock anyone could trigger. PROXY_COUNT says how many
+# proxies in front of the app append to X-Forwarded-For; the client address that the outermost one
+# recorded is used. Leave it 0 unless the app is reachable only through them (or it is forged).
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "tracker.sites.client_ip"
 
 # A second factor (TOTP, django-otp) for every admin login when set.
 ADMIN_REQUIRE_OTP = env_bool("ADMIN_REQUIRE_OTP")

@@ -1,19 +1,65 @@
-"""The editors' admin site: the review queue on its index page; optional second factor."""
+"""The editors' admin site: the review queue on its index page; optional second factor;
+the client address that login throttling counts."""
 
+from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
+from django_otp import devices_for_user
+from django_otp.admin import OTPAdminAuthenticationForm
 
 from tracker.choices import State
 from tracker.roles import PUBLISHED_MODELS
+
+
+def client_ip(request):
+    """The address django-axes counts failed logins against (AXES_CLIENT_IP_CALLABLE).
+
+    REMOTE_ADDR, or behind PROXY_COUNT reverse proxies the entry the outermost of them added to
+    X-Forwarded-For; entries further left were written by the client and prove nothing.
+    """
+    if settings.PROXY_COUNT:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        forwarded = [address.strip() for address in forwarded if address.strip()]
+        if len(forwarded) >= settings.PROXY_COUNT:
+            return forwarded[-settings.PROXY_COUNT]
+    return request.META.get("REMOTE_ADDR")
+
+
+class OTPLoginForm(OTPAdminAuthenticationForm):
+    """The admin login with a code from an authenticator app (django-otp's TOTP)."""
+
+    otp_token = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def _chosen_device(self, user):
+        # django-otp makes the user pick a device rather than try the code on each (a miss would
+        # count against the others); an editor with a single authenticator app has nothing to pick.
+        device = super()._chosen_device(user)
+        if device is None:
+            devices = list(devices_for_user(user, for_verify=True))
+            if len(devices) == 1:
+                device = devices[0]
+        return device
 
 
 class TrackerAdminSite(admin.AdminSite):
     site_header = "Repression Tracker — editors"
     site_title = "Repression Tracker admin"
     index_title = "The record"
+
+    # Read per request rather than fixed at start-up, so that tests can switch the setting.
+    @property
+    def login_form(self):
+        return OTPLoginForm if settings.ADMIN_REQUIRE_OTP else None
+
+    @property
+    def login_template(self):
+        return "otp/admin111/login.html" if settings.ADMIN_REQUIRE_OTP else None
 
     def has_permission(self, request):
         """Staff only; with ADMIN_REQUIRE_OTP, only after a second factor (django-otp)."""

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tracker.roles import EDITOR, PUBLISHER, ensure_roles
 
@@ -16,7 +17,8 @@ class Command(BaseCommand):
     help = (
         "Create a staff account in the Editor group (or Publisher with --publisher). The "
         "password is asked for twice, or read from standard input with --password-stdin, "
-        "and must pass the password validators (12 characters at least)."
+        "and must pass the password validators (12 characters at least). With --totp, also "
+        "enrols an authenticator app for the second factor (ADMIN_REQUIRE_OTP)."
     )
 
     def add_arguments(self, parser):
@@ -27,6 +29,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--password-stdin", action="store_true", help="read the password from stdin"
+        )
+        parser.add_argument(
+            "--totp",
+            action="store_true",
+            help="create a TOTP device and print its otpauth:// URI for the authenticator app",
         )
 
     def handle(self, *args, **options):
@@ -49,7 +56,16 @@ class Command(BaseCommand):
             user.full_clean(exclude=["password"])
             user.save()
             user.groups.add(Group.objects.get(name=role))
+            device = None
+            if options["totp"]:
+                device = TOTPDevice.objects.create(
+                    user=user, name="Authenticator app", confirmed=True
+                )
         self.stdout.write(self.style.SUCCESS(f"Created {username!r} ({role})."))
+        if device:
+            # The URI holds the shared secret: it belongs in the editor's app and nowhere else.
+            self.stdout.write("Enter this in the authenticator app, then clear the screen:")
+            self.stdout.write(device.config_url)
 
     def read_password(self, from_stdin):
         if from_stdin:
