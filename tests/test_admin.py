@@ -124,6 +124,7 @@ def test_admin_refuses_to_delete_a_cited_source(editor_client):
     response = editor_client.get(url)
     content = response.content.decode()
     assert "would require deleting the following protected related objects" in content
+    assert f"{citation.source.title} → organisation: Memorial" in content  # names what cites it
     response = editor_client.post(url, {"post": "yes"})
     assert Source.objects.filter(pk=citation.source.pk).exists()
 

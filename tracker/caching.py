@@ -28,6 +28,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
+from simple_history.models import HistoricalChanges
 
 from tracker.models import DataVersion, SearchEntry
 
@@ -124,8 +125,8 @@ def _changed(sender, **kwargs):
 def connect():
     """Bump the data version on every save, delete and many-to-many change of a tracker model."""
     for model in apps.get_app_config("tracker").get_models():
-        if model in UNTRACKED:
-            continue
+        if model in UNTRACKED or issubclass(model, HistoricalChanges):
+            continue  # history rows are written with the change that already bumps
         uid = f"tracker.caching.{model.__name__}"
         post_save.connect(_changed, sender=model, dispatch_uid=uid)
         post_delete.connect(_changed, sender=model, dispatch_uid=uid)
