@@ -13,10 +13,16 @@ from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV
+from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from tracker.choices import State
+from tracker.imports import DesignationImportForm, DesignationResource
 from tracker.models import (
     Case,
     CaseEvent,
@@ -252,7 +258,10 @@ class OrganisationAdmin(PublishingAdmin):
 
 
 @admin.register(Designation)
-class DesignationAdmin(PublishingAdmin):
+class DesignationAdmin(ImportExportMixin, PublishingAdmin):
+    """Also imports designations from a CSV register extract (upload, preview, confirm)
+    and exports them in the same columns (tracker.imports)."""
+
     list_display = [
         "organisation",
         "kind",
@@ -289,6 +298,51 @@ class DesignationAdmin(PublishingAdmin):
             },
         ),
     ]
+
+    resource_classes = [DesignationResource]
+    import_formats = [CSV]
+    export_formats = [CSV]
+    import_form_class = DesignationImportForm
+    # The form with a checkbox per column needs an inline event handler, which the CSP forbids.
+    export_form_class = ExportForm
+    import_template_name = "admin/tracker/designation/import.html"
+    # Besides designations, an import may add organisations, aliases, sources and citations.
+    import_also_needs = [
+        "tracker.add_organisation",
+        "tracker.change_organisation",
+        "tracker.add_organisationalias",
+        "tracker.add_source",
+        "tracker.add_citation",
+    ]
+
+    def has_import_permission(self, request):
+        return super().has_import_permission(request) and request.user.has_perms(
+            self.import_also_needs
+        )
+
+    def get_import_data_kwargs(self, **kwargs):
+        """Every row or none, at the confirm step too (the record may change after the preview)."""
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            self.message_user(
+                request,
+                "Nothing was imported: the file no longer passes the checks, because the record "
+                "changed since the preview. Upload it again to see why.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(
+                reverse(f"{self.admin_site.name}:tracker_designation_import")
+            )
+        return super().process_result(result, request)
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        form.add_error(
+            "import_file",
+            "The file could not be read as CSV: check that its columns are separated by commas "
+            "and that no row has more values than the header row has columns.",
+        )
 
 
 class LawAliasInline(GuardedInline, admin.TabularInline):

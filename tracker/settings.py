@@ -213,6 +213,11 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Bulk import of designations (django-import-export): one transaction, all or nothing.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Importing needs the "add" permission of the model, exporting its "view" permission.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# A larger upload is refused before it is parsed (a register extract is far smaller).
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
 LOGGING = {
     "version": 1,
