@@ -15,3 +15,6 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Hashing test passwords the production way costs about half a second per account.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

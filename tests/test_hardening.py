@@ -32,12 +32,6 @@ ATTACKER = "203.0.113.66"
 ELSEWHERE = "198.51.100.7"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    """Dozens of logins here; the production hasher would spend seconds on each test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def log_in(username, password=PASSWORD, ip="127.0.0.1", client=None, forwarded_for="", **fields):
     """POST the admin login form as a browser would; returns the response."""
     client = client or Client()
