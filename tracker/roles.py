@@ -75,11 +75,16 @@ def can_publish(user, model):
 
 
 def publication_owner(record):
-    """The record whose publication state `record` shares: itself, or the record it belongs to."""
+    """The record whose publication state `record` shares: itself, or the record it belongs to.
+
+    A part of a record (an alias, a charge, an event, a citation…) names in `part_of` the
+    field that holds the record it belongs to.
+    """
     for _ in range(3):  # a citation of a case event of a case is the longest chain
         if record is None or hasattr(record, "state"):
             return record
-        record = getattr(record, "publication_parent", None)
+        part_of = getattr(record, "part_of", None)
+        record = getattr(record, part_of) if part_of else None
     return None
 
 

@@ -77,6 +77,7 @@ class PersonAlias(Alias):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
 
+    part_of = "person"  # public when its person is
     history = HistoricalRecords()
 
     class Meta(Alias.Meta):
@@ -84,11 +85,6 @@ class PersonAlias(Alias):
         constraints = [
             models.UniqueConstraint(fields=["person", "name"], name="person_alias_unique"),
         ]
-
-    @property
-    def publication_parent(self):
-        """The record this one is part of: it is public when that record is."""
-        return self.person
 
 
 class CaseQuerySet(PublishableQuerySet):
@@ -169,6 +165,7 @@ class Charge(models.Model):
     )
     description = models.CharField(max_length=300, blank=True)
 
+    part_of = "case"  # public when its case is
     history = HistoricalRecords()
 
     class Meta:
@@ -176,11 +173,6 @@ class Charge(models.Model):
 
     def __str__(self):
         return self.description or str(self.law)
-
-    @property
-    def publication_parent(self):
-        """The record this one is part of: it is public when that record is."""
-        return self.case
 
 
 class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
@@ -194,6 +186,7 @@ class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
 
     partial_dates = ("date",)
 
+    part_of = "case"  # public when its case is
     history = HistoricalRecords()
 
     class Meta:
@@ -210,8 +203,3 @@ class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
     @property
     def date_display(self):
         return self.partial_date("date")
-
-    @property
-    def publication_parent(self):
-        """The record this one is part of: it is public when that record is."""
-        return self.case

@@ -107,6 +107,7 @@ class LawAlias(Alias):
 
     law = models.ForeignKey(Law, on_delete=models.CASCADE, related_name="aliases")
 
+    part_of = "law"  # public when its law is
     history = HistoricalRecords()
 
     class Meta(Alias.Meta):
@@ -114,11 +115,6 @@ class LawAlias(Alias):
         constraints = [
             models.UniqueConstraint(fields=["law", "name"], name="law_alias_unique"),
         ]
-
-    @property
-    def publication_parent(self):
-        """The record this one is part of: it is public when that record is."""
-        return self.law
 
 
 class LawAmendment(CitedModel, PartialDatesMixin, models.Model):
@@ -131,6 +127,7 @@ class LawAmendment(CitedModel, PartialDatesMixin, models.Model):
 
     partial_dates = ("date",)
 
+    part_of = "law"  # public when its law is
     history = HistoricalRecords()
 
     class Meta:
@@ -145,11 +142,6 @@ class LawAmendment(CitedModel, PartialDatesMixin, models.Model):
     @property
     def date_display(self):
         return self.partial_date("date")
-
-    @property
-    def publication_parent(self):
-        """The record this one is part of: it is public when that record is."""
-        return self.law
 
 
 class Penalty(CitedModel, models.Model):
@@ -167,6 +159,7 @@ class Penalty(CitedModel, models.Model):
     )
     note = models.TextField(blank=True)
 
+    part_of = "law"  # public when its law is
     history = HistoricalRecords()
 
     class Meta:
@@ -205,8 +198,3 @@ class Penalty(CitedModel, models.Model):
         if not years:
             return f"{rest} month{'s' if rest != 1 else ''}"
         return f"{years} years {rest} months"
-
-    @property
-    def publication_parent(self):
-        """The record this one is part of: it is public when that record is."""
-        return self.law

@@ -102,6 +102,7 @@ class OrganisationAlias(Alias):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="aliases")
 
+    part_of = "organisation"  # public when its organisation is
     history = HistoricalRecords()
 
     class Meta(Alias.Meta):
@@ -111,11 +112,6 @@ class OrganisationAlias(Alias):
                 fields=["organisation", "name"], name="organisation_alias_unique"
             ),
         ]
-
-    @property
-    def publication_parent(self):
-        """The record this one is part of: it is public when that record is."""
-        return self.organisation
 
 
 class DesignationQuerySet(PublishableQuerySet):

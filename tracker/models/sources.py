@@ -177,6 +177,7 @@ class Citation(models.Model):
         help_text="Tick when this source's account disagrees with the record or another source.",
     )
 
+    part_of = "content_object"  # public when its cited record is
     history = HistoricalRecords()
 
     class Meta:
@@ -191,8 +192,3 @@ class Citation(models.Model):
         # up to three queries unless source, content_type and content_object are loaded.
         cited = self.content_object or f"#{self.object_id}"
         return f"{self.source} → {self.content_type.name}: {cited}"
-
-    @property
-    def publication_parent(self):
-        """The record this one is part of: it is public when that record is."""
-        return self.content_object
