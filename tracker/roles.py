@@ -14,44 +14,36 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 
 from tracker.choices import State
+from tracker.history import recorded_models
 
 EDITOR = "Editor"
 PUBLISHER = "Publisher"
 
-# Every model editors keep, by model name.
-EDITED_MODELS = [
-    "organisation",
-    "organisationalias",
-    "designation",
-    "law",
-    "lawalias",
-    "lawamendment",
-    "penalty",
-    "person",
-    "personalias",
-    "case",
-    "charge",
-    "caseevent",
-    "source",
-    "citation",
-]
 EDITING = ("add", "change", "delete", "view")
-# The models with a publication state, which carry the extra "publish" permission.
-PUBLISHED_MODELS = ["organisation", "designation", "law", "person", "case"]
+
+
+def edited_models():
+    """Every model editors keep: each one keeps a history of its changes."""
+    return recorded_models()
+
+
+def published_models():
+    """The models with a publication state, which carry the extra "publish" permission."""
+    return [model for model in edited_models() if "publish" in model._meta.default_permissions]
 
 
 def role_permissions(role):
     """The (action, model name) pairs a role holds."""
-    pairs = [(action, model) for model in EDITED_MODELS for action in EDITING]
+    pairs = [(action, model._meta.model_name) for model in edited_models() for action in EDITING]
     if role == PUBLISHER:
-        pairs += [("publish", model) for model in PUBLISHED_MODELS]
+        pairs += [("publish", model._meta.model_name) for model in published_models()]
     return pairs
 
 
 def ensure_roles(using="default"):
     """Create or correct both groups; returns {role: number of permissions}."""
     content_types = ContentType.objects.using(using).filter(
-        app_label="tracker", model__in=EDITED_MODELS
+        app_label="tracker", model__in=[model._meta.model_name for model in edited_models()]
     )
     permissions = {
         (permission.codename, permission.content_type.model): permission

@@ -2,7 +2,6 @@
 the client address that login throttling counts."""
 
 from django import forms
-from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
@@ -11,7 +10,7 @@ from django_otp import devices_for_user
 from django_otp.admin import OTPAdminAuthenticationForm
 
 from tracker.choices import State
-from tracker.roles import PUBLISHED_MODELS
+from tracker.roles import published_models
 
 
 def client_ip(request):
@@ -70,14 +69,16 @@ class TrackerAdminSite(admin.AdminSite):
     def review_queue(self, request):
         """[(label, count, changelist URL)] of the records waiting for review, for this user."""
         queue = []
-        for model_name in PUBLISHED_MODELS:
-            model = apps.get_model("tracker", model_name)
+        for model in published_models():
             model_admin = self._registry.get(model)
             if model_admin is None or not model_admin.has_view_or_change_permission(request):
                 continue
             count = model.objects.filter(state=State.REVIEW).aggregate(n=Count("pk"))["n"]
             if count:
-                url = reverse(f"{self.name}:tracker_{model_name}_changelist", current_app=self.name)
+                url = reverse(
+                    f"{self.name}:tracker_{model._meta.model_name}_changelist",
+                    current_app=self.name,
+                )
                 queue.append(
                     (model._meta.verbose_name_plural, count, f"{url}?state__exact={State.REVIEW}")
                 )
