@@ -164,21 +164,22 @@ def test_admin_adds_organisation_with_alias_and_citation(publisher_client):
     )
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        "organisation",
-        "designation",
-        "law",
-        "lawamendment",
-        "penalty",
-        "person",
-        "case",
-        "caseevent",
-        "source",
-        "citation",
-    ],
-)
+# Every model with its own admin pages.
+ADMIN_MODELS = [
+    "organisation",
+    "designation",
+    "law",
+    "lawamendment",
+    "penalty",
+    "person",
+    "case",
+    "caseevent",
+    "source",
+    "citation",
+]
+
+
+@pytest.mark.parametrize("model", ADMIN_MODELS)
 def test_admin_pages_load_for_every_model(editor_client, model):
     factories.CaseEventFactory()
     factories.CitationFactory.for_object(factories.DesignationFactory())

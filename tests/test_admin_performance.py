@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.db import models
 
+from tests.test_admin import ADMIN_MODELS
 from tests.test_query_counts import populate, queries_for
 from tracker.models import Case, CaseEvent, Designation, Law, Organisation, Person, Source
 
@@ -17,21 +18,7 @@ LARGE = {Organisation, Designation, Law, Person, Case, CaseEvent, Source}
 @pytest.mark.parametrize(
     "url",
     [
-        *(
-            f"/admin/tracker/{model}/"
-            for model in (
-                "organisation",
-                "designation",
-                "law",
-                "lawamendment",
-                "penalty",
-                "person",
-                "case",
-                "caseevent",
-                "source",
-                "citation",
-            )
-        ),
+        *(f"/admin/tracker/{model}/" for model in ADMIN_MODELS),
         "/admin/tracker/organisation/?q=alpha&state__exact=published",
         "/admin/tracker/designation/?q=org&kind__exact=undesirable",
         "/admin/tracker/case/?q=alpha&status__exact=convicted",
