@@ -55,6 +55,7 @@ def test_migrate_creates_both_roles_with_exact_permissions():
         "publish_law",
         "publish_person",
         "publish_case",
+        "publish_source",
     }
     # Neither role manages users or groups.
     assert not {code for code in publisher if code.endswith(("_user", "_group", "_permission"))}

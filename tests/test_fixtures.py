@@ -74,8 +74,9 @@ def test_every_seed_record_has_a_first_version_in_its_history(seed):
 
 
 def test_every_seed_record_is_published(seed):
-    for model in (Organisation, Designation, Law, Person, Case):
+    for model in (Organisation, Designation, Law, Person, Case, Source):
         assert not model.objects.exclude(state=State.PUBLISHED).exists()
+        assert model.objects.published().count() == model.objects.count()
 
 
 SEED_FILES = [
@@ -133,7 +134,7 @@ def test_every_quote_is_word_for_word_from_a_seed_document(seed):
 def test_every_seed_page_renders(client, seed):
     urls = ["/", "/organisations/", "/laws/", "/cases/", "/people/", "/sources/"]
     for model in (Organisation, Law, Case, Person, Source):
-        urls += [obj.get_absolute_url() for obj in model.objects.all()]
+        urls += [obj.get_absolute_url() for obj in model.objects.published()]
     for url in urls:
         assert client.get(url).status_code == 200, url
 

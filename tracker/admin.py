@@ -443,9 +443,11 @@ class CaseEventAdmin(HistoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(HistoryAdmin):
-    list_display = ["title", "publisher", "published_date", "kind", "reliability", "link"]
-    list_filter = ["kind", "reliability", "language"]
+class SourceAdmin(PublishingAdmin):
+    """A source is public while a published record cites it, or once published on its own."""
+
+    list_display = ["title", "publisher", "published_date", "kind", "reliability", "state", "link"]
+    list_filter = ["state", "kind", "reliability", "language"]
     search_fields = ["title", "url", "publisher", "author"]
     formfield_overrides = URL_FIELDS
 

@@ -14,21 +14,20 @@ from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
 from tracker import filters, search
-from tracker.choices import State
 from tracker.exports import EXPORTERS
 from tracker.history import change_log
 from tracker.models import (
     Case,
     CaseEvent,
     Charge,
+    Citation,
     Designation,
     Law,
-    LawAmendment,
     Organisation,
-    Penalty,
     Person,
     Source,
 )
+from tracker.models.public import owner_fields
 from tracker.pagination import CappedPaginator
 
 
@@ -247,42 +246,32 @@ class PersonDetailView(RecordDetailView):
     template_name = "tracker/person_detail.html"
 
 
-# What a source page lists as citing it: only records the public may see.
-PUBLIC_CITING = {
-    Organisation: lambda: Organisation.objects.published(),
-    Designation: lambda: Designation.objects.for_list(),
-    Law: lambda: Law.objects.published(),
-    LawAmendment: lambda: LawAmendment.objects.filter(law__state=State.PUBLISHED).select_related(
-        "law"
-    ),
-    Penalty: lambda: Penalty.objects.filter(law__state=State.PUBLISHED).select_related("law"),
-    Person: lambda: Person.objects.published(),
-    Case: lambda: Case.objects.published(),
-    CaseEvent: lambda: CaseEvent.objects.filter(case__state=State.PUBLISHED).select_related("case"),
-}
-
-
 class SourceDetailView(RecordDetailView):
-    model = Source
+    """A public source (one that a public record cites), with every public record citing it."""
+
+    queryset = Source.objects.published()
     template_name = "tracker/source_detail.html"
 
     def get_context_data(self, **kwargs):
-        """Pair each citation with its public record: one query per kind of record."""
+        """Pair each public citation with its record: one query per kind of record."""
         context = super().get_context_data(**kwargs)
-        citations = list(self.object.citations.select_related("content_type"))
+        citations = list(
+            Citation.objects.published().filter(source=self.object).select_related("content_type")
+        )
         ids_by_model = {}
         for citation in citations:
             model = citation.content_type.model_class()
             ids_by_model.setdefault(model, set()).add(citation.object_id)
-        public = {}
+        records = {}
         for model, ids in ids_by_model.items():
-            if model in PUBLIC_CITING:
-                for obj in PUBLIC_CITING[model]().filter(pk__in=ids):
-                    public[(model, obj.pk)] = obj
+            # Each record is named and linked through the records it belongs to or shows.
+            owners = [name for name in owner_fields(model) if model._meta.get_field(name).concrete]
+            for record in model.objects.published().select_related(*owners).filter(pk__in=ids):
+                records[model, record.pk] = record
         context["cited_by"] = [
-            (citation, public[(citation.content_type.model_class(), citation.object_id)])
+            (citation, records[key])
             for citation in citations
-            if (citation.content_type.model_class(), citation.object_id) in public
+            if (key := (citation.content_type.model_class(), citation.object_id)) in records
         ]
         return context
 
@@ -299,13 +288,13 @@ class HomeView(TemplateView):
             "laws": Law.objects.published().count(),
             "cases": Case.objects.published().count(),
             "people": Person.objects.published().count(),
-            "sources": Source.objects.count(),
+            "sources": Source.objects.published().count(),
         }
         context["latest_designations"] = Designation.objects.for_list()[:8]
         # EXISTS rather than a join on the case's state, so the (date, id) index drives.
-        published_case = Case.objects.published().filter(pk=OuterRef("case_id"))
         context["latest_events"] = (
-            CaseEvent.objects.filter(Exists(published_case), date__isnull=False)
+            CaseEvent.objects.published()
+            .filter(date__isnull=False)
             .select_related("case")
             .order_by("-date", "-id")[:8]
         )

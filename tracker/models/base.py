@@ -19,10 +19,17 @@ def needs_publish_permission(old_state, new_state):
     return old_state != new_state and State.PUBLISHED in (old_state, new_state)
 
 
-class PublishableQuerySet(models.QuerySet):
-    def published(self):
-        return self.filter(state=State.PUBLISHED)
+class PublicQuerySet(models.QuerySet):
+    """Any model that can appear publicly: `published()` is what the public may see."""
 
+    def published(self):
+        """The rows the public may see, by the one rule of `tracker.models.public`."""
+        from .public import public_condition
+
+        return self.filter(public_condition(self.model))
+
+
+class PublishableQuerySet(PublicQuerySet):
     def unpublishable(self):
         """The records that may not be published yet (see Designation: uncited ones)."""
         return self.none()
@@ -42,6 +49,8 @@ class PublishableQuerySet(models.QuerySet):
             if blocked:
                 names = "; ".join(str(record) for record in blocked)
                 raise ValidationError(f"Not published: {names}. {self.model.unpublishable_reason}")
+        from tracker.search import index
+
         with transaction.atomic():
             records = list(self.exclude(state=state).order_by("pk"))
             now = timezone.now()
@@ -57,6 +66,8 @@ class PublishableQuerySet(models.QuerySet):
                 default_change_reason=reason or f"Moved to {State(state).label.lower()}",
             )
             DataVersion.bump()
+            # A bulk UPDATE sends no signals: re-index the records and what mentions them.
+            index.refresh(self.model, [record.pk for record in records])
         return len(records)
 
 
@@ -84,10 +95,6 @@ class TrackedModel(models.Model):
 
     # Why `unpublishable()` holds a record back; shown to the editor.
     unpublishable_reason = ""
-
-    @property
-    def is_published(self):
-        return self.state == State.PUBLISHED
 
 
 def precision_field(date_label):
@@ -184,6 +191,8 @@ class Alias(models.Model):
 
     name = models.CharField(max_length=300)
     kind = models.CharField(max_length=20, choices=AliasKind.choices, default=AliasKind.SPELLING)
+
+    objects = PublicQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -13,6 +13,7 @@ from .base import (
     Alias,
     CitedModel,
     PartialDatesMixin,
+    PublicQuerySet,
     PublishableQuerySet,
     TrackedModel,
     precision_field,
@@ -34,7 +35,7 @@ class PersonQuerySet(PublishableQuerySet):
             Prefetch(
                 "cases",
                 queryset=Case.objects.published().prefetch_related(
-                    Prefetch("charges", queryset=Charge.objects.select_related("law"))
+                    Prefetch("charges", queryset=Charge.objects.published().select_related("law"))
                 ),
                 to_attr="public_cases",
             ),
@@ -92,7 +93,7 @@ class CaseQuerySet(PublishableQuerySet):
         """Published cases with their published people and charges (no N+1)."""
         return self.published().prefetch_related(
             Prefetch("people", queryset=Person.objects.published(), to_attr="public_people"),
-            Prefetch("charges", queryset=Charge.objects.select_related("law")),
+            Prefetch("charges", queryset=Charge.objects.published().select_related("law")),
         )
 
     def for_detail(self):
@@ -105,7 +106,7 @@ class CaseQuerySet(PublishableQuerySet):
                 queryset=Organisation.objects.published(),
                 to_attr="public_organisations",
             ),
-            Prefetch("charges", queryset=Charge.objects.select_related("law")),
+            Prefetch("charges", queryset=Charge.objects.published().select_related("law")),
             Prefetch("events", queryset=CaseEvent.objects.prefetch_related(with_sources())),
         )
 
@@ -165,7 +166,10 @@ class Charge(models.Model):
     )
     description = models.CharField(max_length=300, blank=True)
 
+    objects = PublicQuerySet.as_manager()
+
     part_of = "case"  # public when its case is
+    shows = ("law",)  # and its law is (when it names one): see models.public
     history = HistoricalRecords()
 
     class Meta:
@@ -184,6 +188,7 @@ class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
     date_precision = precision_field("event date")
     description = models.TextField()
 
+    objects = PublicQuerySet.as_manager()
     partial_dates = ("date",)
 
     part_of = "case"  # public when its case is

@@ -13,6 +13,7 @@ from .base import (
     Alias,
     CitedModel,
     PartialDatesMixin,
+    PublicQuerySet,
     PublishableQuerySet,
     TrackedModel,
     precision_field,
@@ -125,6 +126,7 @@ class LawAmendment(CitedModel, PartialDatesMixin, models.Model):
     date_precision = precision_field("amendment date")
     summary = models.TextField(help_text="What the amendment changed.")
 
+    objects = PublicQuerySet.as_manager()
     partial_dates = ("date",)
 
     part_of = "law"  # public when its law is
@@ -158,6 +160,8 @@ class Penalty(CitedModel, models.Model):
         "maximum prison term (months)", null=True, blank=True
     )
     note = models.TextField(blank=True)
+
+    objects = PublicQuerySet.as_manager()
 
     part_of = "law"  # public when its law is
     history = HistoricalRecords()

@@ -2,12 +2,12 @@
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch
 from django.urls import reverse
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from tracker.choices import DesignationKind, OrganisationKind, State
+from tracker.choices import DesignationKind, OrganisationKind
 
 from .base import (
     PUBLISHING_PERMISSIONS,
@@ -115,14 +115,6 @@ class OrganisationAlias(Alias):
 
 
 class DesignationQuerySet(PublishableQuerySet):
-    def published(self):
-        """Published designations of published organisations (under a published law, if any)."""
-        return self.filter(
-            Q(law__isnull=True) | Q(law__state=State.PUBLISHED),
-            state=State.PUBLISHED,
-            organisation__state=State.PUBLISHED,
-        )
-
     def for_list(self):
         return self.published().select_related("organisation", "law")
 
@@ -172,6 +164,8 @@ class Designation(CitedModel, PartialDatesMixin, TrackedModel):
     revocation_note = models.TextField(blank=True)
 
     objects = DesignationQuerySet.as_manager()
+    # Public only with its organisation and its law (when it names one): see models.public.
+    shows = ("organisation", "law")
     partial_dates = ("decision_date", "register_date", "revoked_date")
     unpublishable_reason = "A designation must cite at least one source before it is published."
 

@@ -14,7 +14,14 @@ from simple_history.models import HistoricalRecords
 
 from tracker.choices import Reliability, SourceKind
 
-from .base import PartialDatesMixin, precision_field
+from .base import (
+    PUBLISHING_PERMISSIONS,
+    PartialDatesMixin,
+    PublicQuerySet,
+    PublishableQuerySet,
+    TrackedModel,
+    precision_field,
+)
 
 # Query parameters that only say where a reader came from, never which document it is.
 TRACKING_PARAMETER = re.compile(r"^(utm_[a-z]+|fbclid|gclid|yclid|mc_cid|mc_eid|ref_src)$", re.I)
@@ -61,21 +68,28 @@ def url_key(url):
 SOURCE_ORDER = [models.F("published_date").desc(nulls_last=True), "title", "id"]
 
 
-class SourceQuerySet(models.QuerySet):
+class SourceQuerySet(PublishableQuerySet):
     def for_list(self):
+        """Public sources, each with the number of its public citations."""
         # A correlated count for the rows shown, not a GROUP BY over every citation.
         citations = (
-            Citation.objects.filter(source=models.OuterRef("pk"))
+            Citation.objects.published()
+            .filter(source=models.OuterRef("pk"))
             .order_by()
             .values("source")
             .annotate(count=models.Count("pk"))
             .values("count")
         )
-        return self.annotate(citation_count=Coalesce(models.Subquery(citations), 0))
+        return self.published().annotate(citation_count=Coalesce(models.Subquery(citations), 0))
 
 
-class Source(PartialDatesMixin, models.Model):
-    """A document a fact rests on: a news report, an NGO statement, a register entry."""
+class Source(PartialDatesMixin, TrackedModel):
+    """A document a fact rests on: a news report, an NGO statement, a register entry.
+
+    Public while a public record cites it, or when a publisher has published it on its own
+    (`public_when_cited`, see tracker.models.public): what editors gather for drafts stays
+    private until the record citing it is published.
+    """
 
     title = models.CharField(max_length=500)
     url = models.URLField(
@@ -105,15 +119,15 @@ class Source(PartialDatesMixin, models.Model):
         blank=True, help_text="Why this grade: what can and cannot be checked about the source."
     )
     summary = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     objects = SourceQuerySet.as_manager()
     partial_dates = ("published_date",)
+    public_when_cited = True
 
     history = HistoricalRecords()
 
     class Meta:
+        default_permissions = PUBLISHING_PERMISSIONS
         ordering = SOURCE_ORDER
         constraints = [
             # The same document must not be entered twice; many sources have no URL.
@@ -176,6 +190,8 @@ class Citation(models.Model):
         default=False,
         help_text="Tick when this source's account disagrees with the record or another source.",
     )
+
+    objects = PublicQuerySet.as_manager()
 
     part_of = "content_object"  # public when its cited record is
     history = HistoricalRecords()

@@ -157,14 +157,14 @@ def _hit(kind, record, terms):
 def find(query, per_group=20):
     """One group per kind: how many published records match (up to COUNT_CAP), and the best."""
     engine = backend()
-    tables = {kind: KINDS[kind].model()._meta.db_table for kind in DISPLAY}
-    counts = engine.counts(tables, query.terms, COUNT_CAP) if query.terms else {}
+    models = {kind: KINDS[kind].model() for kind in DISPLAY}
+    counts = engine.counts(models, query.terms, COUNT_CAP) if query.terms else {}
     groups = []
     for kind, display in DISPLAY.items():
         group = Group(kind=kind, label=display.label, list_url=reverse(display.list_url))
         group.count = counts.get(kind, 0)
         groups.append(group)
-    wanted = {group.kind: (tables[group.kind], not group.capped) for group in groups if group.count}
+    wanted = {group.kind: (models[group.kind], not group.capped) for group in groups if group.count}
     ranked = engine.ranked(wanted, query.terms, per_group) if wanted else {}
     for group in groups:
         records = _published(group.kind, ranked.get(group.kind, []))

@@ -8,7 +8,7 @@ Each backend answers four questions:
 
 - `matching_sql(kind, terms)`: SQL selecting the ids of every record of a kind
   that matches, for `pk__in` filters on list pages and exports.
-- `counts(tables, terms, cap)`: how many published records of each kind match,
+- `counts(models, terms, cap)`: how many published records of each kind match,
   counted up to `cap` (one query for all kinds).
 - `ranked(wanted, terms, limit)`: the best published matches of each wanted
   kind, in order, in one query (on PostgreSQL, up to two more per very common
@@ -25,21 +25,25 @@ Each backend answers four questions:
 import difflib
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
-from tracker.choices import State
 from tracker.models.search import SUGGESTED_KINDS
 
 from . import text
 
 SUGGEST_CANDIDATES = 50
 SUGGEST_MIN_SIMILARITY = 0.6
-PUBLISHED = State.PUBLISHED.value
 
 
-def _published_join(table, public=True):
-    if not public:
-        return ""
-    return f"JOIN {table} m ON m.id = e.object_id AND m.state = '{PUBLISHED}'"
+def _public(model):
+    """SQL (and its parameters) true when the entry `e` is a public record of `model`.
+
+    Compiled from `model.objects.published()`, so search follows the one rule of
+    `tracker.models.public` rather than a copy of it.
+    """
+    query = model.objects.published().filter(pk=RawSQL("e.object_id", ())).values("pk")
+    sql, params = query.query.get_compiler(connection=connection).as_sql()
+    return f"EXISTS ({sql})", list(params)
 
 
 def _exact_sql(terms):
@@ -110,29 +114,29 @@ class SQLiteBackend:
         )
         return sql, [self.expression(terms)]
 
-    def counts(self, tables, terms, cap):
-        parts, expression = [], self.expression(terms)
-        for kind, table in tables.items():
+    def counts(self, models, terms, cap):
+        parts, params, expression = [], [], self.expression(terms)
+        for kind, model in models.items():
             fts = self.table(kind)
+            public, public_params = _public(model)
             parts.append(
                 f"SELECT '{kind}', COUNT(*) FROM (SELECT 1 FROM {fts} f "
-                f"JOIN tracker_searchentry e ON e.id = f.rowid {_published_join(table)} "
-                f"WHERE {fts} MATCH %s LIMIT {int(cap)})"
+                f"JOIN tracker_searchentry e ON e.id = f.rowid "
+                f"WHERE {fts} MATCH %s AND {public} LIMIT {int(cap)})"
             )
-        return _counts(parts, [expression] * len(parts))
+            params += [expression, *public_params]
+        return _counts(parts, params)
 
     def ranked(self, wanted, terms, limit):
-        """{kind: ids} for `wanted` = {kind: (table, by_relevance)}, in one query."""
+        """{kind: ids} for `wanted` = {kind: (model, by_relevance)}, in one query."""
         expression = self.expression(terms)
         names = f"{{names keys}} : ({expression})"
         exact, exact_params = _exact_sql(terms)
         parts = []
-        for kind, (table, by_relevance) in wanted.items():
+        for kind, (model, by_relevance) in wanted.items():
             fts = self.table(kind)
-            rows = (
-                f"FROM {fts} f JOIN tracker_searchentry e ON e.id = f.rowid "
-                f"{_published_join(table)}"
-            )
+            public, public_params = _public(model)
+            rows = f"FROM {fts} f JOIN tracker_searchentry e ON e.id = f.rowid"
             weights = f"bm25({fts}, 10.0, 4.0, 1.0)"
             # Ordering by rowid lets FTS5 stop after `limit` rows; bm25 must score every match.
             other_order = f"{weights}, f.rowid" if by_relevance else "f.rowid DESC"
@@ -142,18 +146,19 @@ class SQLiteBackend:
                     SELECT * FROM (
                         SELECT e.object_id AS object_id, 0 AS tier,
                             CASE WHEN {exact} THEN 0 ELSE 1 END AS sub, {weights} AS score
-                        {rows} WHERE {fts} MATCH %s
+                        {rows} WHERE {fts} MATCH %s AND {public}
                         ORDER BY sub, score, f.rowid LIMIT %s
                     )
                     UNION ALL
                     SELECT * FROM (
                         SELECT e.object_id, 1, 0, {other_score}
-                        {rows} WHERE {fts} MATCH %s
+                        {rows} WHERE {fts} MATCH %s AND {public}
                         ORDER BY {other_order} LIMIT %s
                     )
                 )
             """
-            params = [*exact_params, names, limit, f"({expression}) NOT {names}", limit]
+            params = [*exact_params, names, *public_params, limit]
+            params += [f"({expression}) NOT {names}", *public_params, limit]
             parts.append((sql, params))
         return _ranked_by_kind(parts, limit)
 
@@ -196,26 +201,30 @@ class PostgresBackend:
         )
         return sql, [self.expression(terms)]
 
-    def counts(self, tables, terms, cap):
-        parts = [
-            f"(SELECT '{kind}', COUNT(*) FROM (SELECT 1 FROM tracker_searchentry e "
-            f"{_published_join(table)} WHERE e.kind = '{kind}' "
-            f"AND e.document @@ to_tsquery('simple', %s) LIMIT {int(cap)}) found)"
-            for kind, table in tables.items()
-        ]
-        return _counts(parts, [self.expression(terms)] * len(parts))
+    def counts(self, models, terms, cap):
+        parts, params, expression = [], [], self.expression(terms)
+        for kind, model in models.items():
+            public, public_params = _public(model)
+            parts.append(
+                f"(SELECT '{kind}', COUNT(*) FROM (SELECT 1 FROM tracker_searchentry e "
+                f"WHERE e.kind = '{kind}' AND {public} "
+                f"AND e.document @@ to_tsquery('simple', %s) LIMIT {int(cap)}) found)"
+            )
+            params += [*public_params, expression]
+        return _counts(parts, params)
 
     def ranked(self, wanted, terms, limit):
-        """{kind: ids} for `wanted` = {kind: (table, by_relevance)}: one query, plus `_newest`."""
+        """{kind: ids} for `wanted` = {kind: (model, by_relevance)}: one query, plus `_newest`."""
         exact, exact_params = _exact_sql(terms)
         query = "to_tsquery('simple', %s)"
         expression = self.expression(terms)
         parts, found = [], {}
-        for kind, (table, by_relevance) in wanted.items():
+        for kind, (model, by_relevance) in wanted.items():
             if not by_relevance:
-                found[kind] = self._newest(kind, terms, table, limit)
+                found[kind] = self._newest(kind, terms, model, limit)
                 continue
-            rows = f"FROM tracker_searchentry e {_published_join(table)} WHERE e.kind = '{kind}'"
+            public, public_params = _public(model)
+            rows = f"FROM tracker_searchentry e WHERE e.kind = '{kind}' AND {public}"
             sql = f"""
                 SELECT '{kind}', object_id, tier, sub, score FROM (
                     (SELECT e.object_id, 0 AS tier, CASE WHEN {exact} THEN 0 ELSE 1 END AS sub,
@@ -228,12 +237,12 @@ class PostgresBackend:
                      ORDER BY 4, e.id DESC LIMIT %s)
                 ) ranked_{kind}
             """
-            params = [*exact_params, expression, expression, limit]
-            params += [expression, expression, expression, limit]
+            params = [*exact_params, expression, *public_params, expression, limit]
+            params += [expression, *public_params, expression, expression, limit]
             parts.append((sql, params))
         return found | _ranked_by_kind(parts, limit)
 
-    def _newest(self, kind, terms, table, limit):
+    def _newest(self, kind, terms, model, limit):
         """Exact names, then other name matches, then text matches; newest records first.
 
         For words so common that scoring every match would cost more than the page, each
@@ -242,7 +251,8 @@ class PostgresBackend:
         are looked for only when names leave room: when names fill the page, their few
         text-only matches could otherwise mean walking the whole index.
         """
-        rows = f"FROM tracker_searchentry e {_published_join(table)} WHERE e.kind = '{kind}'"
+        public, public_params = _public(model)
+        rows = f"FROM tracker_searchentry e WHERE e.kind = '{kind}' AND {public}"
         query = "to_tsquery('simple', %s)"
         expression = self.expression(terms)
         names_sql = f"""
@@ -256,13 +266,15 @@ class PostgresBackend:
             ) ranked ORDER BY tier, object_id DESC
         """
         forms = list(text.exact_forms(terms))
-        ids = _ranked_ids(names_sql, [forms, limit, expression, limit], limit)
+        params = [*public_params, forms, limit, *public_params, expression, limit]
+        ids = _ranked_ids(names_sql, params, limit)
         if len(ids) < limit:
             text_sql = f"""
                 SELECT e.object_id {rows} AND e.document @@ {query}
                 AND NOT e.names_document @@ {query} ORDER BY e.object_id DESC LIMIT %s
             """
-            ids += _ranked_ids(text_sql, [expression, expression, limit - len(ids)], limit)
+            params = [*public_params, expression, expression, limit - len(ids)]
+            ids += _ranked_ids(text_sql, params, limit)
         return ids
 
     def similar(self, words, kinds=SUGGESTED_KINDS, limit=5):

@@ -2,16 +2,29 @@
 
 Each record's names and text are normalised once, when it is saved, into a
 `SearchEntry` row (see `tracker.search.text`), so no query transliterates rows.
-Signals re-index a record whenever it, one of its aliases, charges or people
-changes, inside the same transaction as the edit.
+An entry holds only what the public may see of the record: a case's entry names
+its public people and the public laws it is charged under, never the others.
+
+Each kind declares what its entry depends on (`IndexedKind.depends_on`): when one
+of those records is saved, deleted, published or withdrawn, or its link to the
+record changes, the entries that show it are rewritten, inside the same
+transaction as the edit (signals, and `refresh()` for bulk state changes).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.apps import apps as global_apps
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.db.models import Prefetch
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_save,
+    pre_delete,
+    pre_save,
+)
 
+from tracker.models.public import is_public
 from tracker.models.search import SearchKind
 
 from . import text
@@ -35,12 +48,31 @@ def _person(obj):
 
 def _case(obj):
     body = [obj.summary, obj.court, obj.sentence]
+    # The charges the case page shows: none under a law that is not public.
     for charge in obj.charges.all():
+        if not is_public(charge, ignoring=("case",)):
+            continue
         body.append(charge.description)
         if charge.law_id:
             body.extend([charge.law.number, charge.law.short_title, charge.law.title])
-    body.extend(person.name for person in obj.people.all())
+    body.extend(person.name for person in obj.people.all())  # public people only (prefetch)
     return [obj.title], body
+
+
+def _case_prefetch(apps):
+    return (
+        Prefetch(
+            "charges", queryset=apps.get_model("tracker", "Charge").objects.select_related("law")
+        ),
+        Prefetch("people", queryset=_published(apps.get_model("tracker", "Person"))),
+    )
+
+
+def _published(model):
+    # Historical models (in data migrations) have no custom querysets: the state says it.
+    if hasattr(model.objects, "published"):
+        return model.objects.published()
+    return model.objects.filter(state="published")
 
 
 def _source(obj):
@@ -49,21 +81,37 @@ def _source(obj):
 
 @dataclass(frozen=True)
 class IndexedKind:
-    """A searchable model: how to load its records and what (names, other text) each gives."""
+    """A searchable model: how to load its records and what (names, other text) each gives.
+
+    `depends_on` maps each other model the entry shows to the lookup from this model to it;
+    a change to one of those records rewrites the entries that reach it.
+    """
 
     model_name: str
     describe: Callable
-    prefetch: tuple = ()
+    prefetch: Callable = lambda apps: ()
+    depends_on: dict = field(default_factory=dict)
 
     def model(self, apps=global_apps):
         return apps.get_model("tracker", self.model_name)
 
 
+def _aliases(apps):
+    return ("aliases",)
+
+
 KINDS = {
-    SearchKind.ORGANISATION: IndexedKind("Organisation", _organisation, ("aliases",)),
-    SearchKind.LAW: IndexedKind("Law", _law, ("aliases",)),
-    SearchKind.PERSON: IndexedKind("Person", _person, ("aliases",)),
-    SearchKind.CASE: IndexedKind("Case", _case, ("charges__law", "people")),
+    SearchKind.ORGANISATION: IndexedKind(
+        "Organisation", _organisation, _aliases, {"OrganisationAlias": "aliases"}
+    ),
+    SearchKind.LAW: IndexedKind("Law", _law, _aliases, {"LawAlias": "aliases"}),
+    SearchKind.PERSON: IndexedKind("Person", _person, _aliases, {"PersonAlias": "aliases"}),
+    SearchKind.CASE: IndexedKind(
+        "Case",
+        _case,
+        _case_prefetch,
+        {"Charge": "charges", "Person": "people", "Law": "charges__law"},
+    ),
     SearchKind.SOURCE: IndexedKind("Source", _source),
 }
 
@@ -102,7 +150,9 @@ def reindex(kind, pks, apps=global_apps):
     for start in range(0, len(pks), CHUNK):
         chunk = pks[start : start + CHUNK]
         records = (
-            indexed.model(apps).objects.filter(pk__in=chunk).prefetch_related(*indexed.prefetch)
+            indexed.model(apps)
+            .objects.filter(pk__in=chunk)
+            .prefetch_related(*indexed.prefetch(apps))
         )
         entries = [
             entry_model(kind=kind, object_id=record.pk, **entry_fields(*indexed.describe(record)))
@@ -128,45 +178,53 @@ def rebuild(apps=global_apps, kinds=None):
 # Keeping the index in step with edits ------------------------------------------------------
 
 
-def _case_ids(queryset):
-    return list(queryset.values_list("pk", flat=True).distinct())
+def _dependents(model, pks):
+    """{kind: ids} of the entries of other records that show these records of `model`."""
+    found = {}
+    for kind, indexed in KINDS.items():
+        lookup = indexed.depends_on.get(model.__name__)
+        if lookup and pks:
+            records = indexed.model().objects.filter(**{f"{lookup}__in": pks})
+            found[kind] = set(records.values_list("pk", flat=True).distinct())
+    return found
+
+
+def refresh(model, pks, also=None):
+    """Rewrite the entries of these records and of every record whose entry shows them.
+
+    `also` adds {kind: ids} found before the change (what the records showed up in then).
+    """
+    pks = list(pks)
+    todo = {kind: set(ids) for kind, ids in (also or {}).items()}
+    for kind, indexed in KINDS.items():
+        if indexed.model_name == model.__name__:
+            todo.setdefault(kind, set()).update(pks)
+    for kind, ids in _dependents(model, pks).items():
+        todo.setdefault(kind, set()).update(ids)
+    for kind, ids in todo.items():
+        if ids:
+            reindex(kind, sorted(ids))
+
+
+def _before_change(sender, instance, raw=False, **kwargs):
+    """Remember which entries show the record as stored, before a change moves its links."""
+    if not raw and instance.pk is not None:
+        instance._search_before = _dependents(sender, [instance.pk])
 
 
 def _on_save(sender, instance, raw=False, **kwargs):
-    if raw:  # loaddata: the loader rebuilds the index once the whole fixture is in
+    if raw:  # loaddata and restore: the loader rebuilds the index once everything is in
         return
-    model = sender.__name__
-    if model in ("Organisation", "Law", "Person", "Case", "Source"):
-        reindex(kind_of(sender), [instance.pk])
-    if model == "OrganisationAlias":
-        reindex(SearchKind.ORGANISATION, [instance.organisation_id])
-    elif model == "LawAlias":
-        reindex(SearchKind.LAW, [instance.law_id])
-    elif model == "PersonAlias":
-        reindex(SearchKind.PERSON, [instance.person_id])
-    elif model == "Charge":
-        reindex(SearchKind.CASE, [instance.case_id])
-    elif model == "Law":
-        case_model = global_apps.get_model("tracker", "Case")
-        reindex(SearchKind.CASE, _case_ids(case_model.objects.filter(charges__law=instance)))
-    elif model == "Person":
-        reindex(SearchKind.CASE, _case_ids(instance.cases.all()))
-
-
-def _before_delete(sender, instance, **kwargs):
-    if sender.__name__ == "Person":
-        instance._search_case_ids = _case_ids(instance.cases.all())
+    refresh(sender, [instance.pk], also=getattr(instance, "_search_before", None))
 
 
 def _on_delete(sender, instance, **kwargs):
-    _on_save(sender, instance)
-    if sender.__name__ == "Person":
-        reindex(SearchKind.CASE, getattr(instance, "_search_case_ids", []))
+    refresh(sender, [instance.pk], also=getattr(instance, "_search_before", None))
 
 
 def _on_people_changed(sender, instance, action, reverse, pk_set, **kwargs):
     if reverse and action == "pre_clear":  # person.cases.clear() does not say which cases
-        instance._search_case_ids = _case_ids(instance.cases.all())
+        instance._search_case_ids = list(instance.cases.values_list("pk", flat=True))
     if action not in ("post_add", "post_remove", "post_clear"):
         return
     if not reverse:
@@ -175,25 +233,19 @@ def _on_people_changed(sender, instance, action, reverse, pk_set, **kwargs):
         reindex(SearchKind.CASE, pk_set or getattr(instance, "_search_case_ids", []))
 
 
-WATCHED = (
-    "Organisation",
-    "OrganisationAlias",
-    "Law",
-    "LawAlias",
-    "Person",
-    "PersonAlias",
-    "Case",
-    "Charge",
-    "Source",
-)
+def watched_models():
+    """Every model whose changes can alter an entry: the indexed ones and what they show."""
+    names = {indexed.model_name for indexed in KINDS.values()}
+    names.update(name for indexed in KINDS.values() for name in indexed.depends_on)
+    return [global_apps.get_model("tracker", name) for name in sorted(names)]
 
 
 def connect():
-    for name in WATCHED:
-        model = global_apps.get_model("tracker", name)
-        uid = f"tracker.search.{name}"
+    for model in watched_models():
+        uid = f"tracker.search.{model.__name__}"
+        pre_save.connect(_before_change, sender=model, dispatch_uid=uid)
         post_save.connect(_on_save, sender=model, dispatch_uid=uid)
-        pre_delete.connect(_before_delete, sender=model, dispatch_uid=uid)
+        pre_delete.connect(_before_change, sender=model, dispatch_uid=uid)
         post_delete.connect(_on_delete, sender=model, dispatch_uid=uid)
     people = global_apps.get_model("tracker", "Case").people.through
     m2m_changed.connect(_on_people_changed, sender=people, dispatch_uid="tracker.search.people")

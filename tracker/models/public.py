@@ -1,0 +1,134 @@
+"""What the public may see: one rule, derived from what each model declares.
+
+A record is public when
+
+- it has a publication state (`TrackedModel`) and that state is "published";
+- the record it is part of (`part_of`: an alias's organisation, a charge's case,
+  a citation's cited record…) is public;
+- every record it shows (`shows`: a designation's organisation and law, a
+  charge's law) is public, or the field is empty;
+- or, for a source (`public_when_cited`): whatever its own state, a public
+  citation cites it.
+
+The rule exists twice, derived from the same declarations: as a query condition
+(`public_condition`, behind every `published()` queryset) and evaluated on an
+instance in memory (`is_public`, for a form about to be saved). A test checks
+that the two agree on every record of a rich data set.
+"""
+
+import functools
+
+from django.apps import apps
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.db.models import Exists, OuterRef, Q
+
+from tracker.choices import State
+
+
+def has_state(model):
+    return any(field.name == "state" for field in model._meta.concrete_fields)
+
+
+def owner_fields(model):
+    """The fields naming the records this one's visibility rests on: `part_of`, then `shows`."""
+    names = [model.part_of] if getattr(model, "part_of", None) else []
+    return [*names, *getattr(model, "shows", ())]
+
+
+def is_public_model(model):
+    """Models whose records can appear on the public site (each has a `published()`)."""
+    return (
+        model._meta.app_label == "tracker"
+        and not model._meta.auto_created
+        and (has_state(model) or bool(owner_fields(model)) or _cited_rule(model))
+    )
+
+
+def public_models():
+    return [
+        model for model in apps.get_app_config("tracker").get_models() if is_public_model(model)
+    ]
+
+
+def _cited_rule(model):
+    return getattr(model, "public_when_cited", False)
+
+
+@functools.cache
+def cited_models():
+    """Models that sources can be cited for (they have a `citations` generic relation)."""
+    from .base import CitedModel
+
+    return tuple(
+        model
+        for model in apps.get_app_config("tracker").get_models()
+        if issubclass(model, CitedModel)
+    )
+
+
+def public_condition(model):
+    """A Q matching the public rows of `model` (see the module docstring).
+
+    Owners are tested with EXISTS on their primary key rather than joins, so that the
+    database can walk the index of whatever the page orders by and test each row.
+    """
+    condition = Q()
+    if has_state(model):
+        condition &= Q(state=State.PUBLISHED)
+    for name in owner_fields(model):
+        field = model._meta.get_field(name)
+        if isinstance(field, GenericForeignKey):
+            condition &= _generic_public_condition(field)
+            continue
+        related = field.related_model
+        public = Exists(related.objects.published().filter(pk=OuterRef(field.attname)))
+        condition &= Q(**{f"{field.attname}__isnull": True}) | public if field.null else public
+    if _cited_rule(model):
+        from .sources import Citation
+
+        condition |= Exists(Citation.objects.published().filter(source=OuterRef("pk")))
+    return condition
+
+
+def _generic_public_condition(field):
+    """Public when the object the generic key points at is public, whatever its model."""
+    # Matched by the content type's natural key (a join with a tiny table) rather than its id,
+    # so that building a queryset never needs the database.
+    condition = Q(pk__in=[])
+    for model in cited_models():
+        meta = model._meta
+        condition |= Q(
+            **{
+                f"{field.ct_field}__app_label": meta.app_label,
+                f"{field.ct_field}__model": meta.model_name,
+            }
+        ) & Exists(model.objects.published().filter(pk=OuterRef(field.fk_field)))
+    return condition
+
+
+def is_public(record, ignoring=()):
+    """Whether `record`, as it is in memory (e.g. a form's unsaved instance), is public.
+
+    `ignoring` names owner fields to leave out, e.g. a charge's case when indexing the
+    case itself. Related records are read through their attributes (a query each, unless
+    loaded); a source asks the database whether a public citation cites it.
+    """
+    model = type(record)
+    if _cited_rule(model) and record.pk is not None and record.state != State.PUBLISHED:
+        from .sources import Citation
+
+        return Citation.objects.published().filter(source=record.pk).exists()
+    if has_state(model) and record.state != State.PUBLISHED:
+        return False
+    for name in owner_fields(model):
+        if name in ignoring:
+            continue
+        field = model._meta.get_field(name)
+        owner = getattr(record, name)
+        if owner is None:
+            if isinstance(field, GenericForeignKey) or not field.null:
+                return False
+            continue
+        if not is_public(owner):
+            return False
+    return True
