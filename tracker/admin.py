@@ -40,7 +40,8 @@ from tracker.models import (
     Source,
 )
 from tracker.models.base import needs_publish_permission
-from tracker.roles import can_publish, is_public, publication_owner
+from tracker.models.public import is_public, is_public_model, public_without
+from tracker.roles import can_publish, publication_owner, was_public
 
 # Editors paste addresses without a scheme; assume HTTPS rather than HTTP.
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
@@ -49,20 +50,61 @@ PUBLISH_REFUSED = (
     "Only a publisher can publish a record or take a published one off the site: "
     "send it to review instead."
 )
+HIDE_REFUSED = (
+    "This change would take {record} off the public site (it would no longer be shown with "
+    "what it belongs to or names). Only a publisher can do that: send it to review instead."
+)
+SOURCE_HIDE_REFUSED = (
+    "This change would take the source “{source}” off the public site (no published record "
+    "would cite it any more). Only a publisher can do that."
+)
 DELETE_REFUSED = "{record} is or was public: only a publisher can delete it."
 
 
 def may_delete(user, record):
     """Editors delete only what was never public; publishers delete anything."""
-    if not is_public(record):
+    if not was_public(record):
         return True
     return can_publish(user, type(publication_owner(record)))
 
 
-class PublishingForm(ModelForm):
-    """Refuses a move into or out of "published" by a user without the publish permission."""
+class RecordForm(ModelForm):
+    """Any admin form: refuses, to a user without the publish permission, a change that takes
+    a public record off the site by any path other than its state (a foreign key pointed at
+    an unpublished record, a revert, a citation moved to another source)."""
 
     user = None  # set per request by the admin's get_form / get_formset
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the submitted values
+        if self.user is not None and self.instance.pk is not None and "state" not in self.errors:
+            self.refuse_hiding()
+
+    def refuse_hiding(self):
+        model = type(self.instance)
+        if not is_public_model(model):
+            return
+        stored = model._default_manager.filter(pk=self.instance.pk).first()
+        if stored is None:
+            return
+        owner = publication_owner(stored)
+        may_hide = owner is not None and can_publish(self.user, type(owner))
+        if not may_hide and is_public(stored) and not is_public(self.instance):
+            self.add_error(None, HIDE_REFUSED.format(record=stored))
+        for field in model._meta.concrete_fields:
+            related = field.related_model
+            if not getattr(related, "public_when_cited", False) or can_publish(self.user, related):
+                continue
+            old = getattr(stored, field.attname)
+            if old is not None and old != getattr(self.instance, field.attname):
+                source = related.objects.get(pk=old)
+                if not public_without(source, stored):
+                    self.add_error(None, SOURCE_HIDE_REFUSED.format(source=source))
+
+
+class PublishingForm(RecordForm):
+    """Refuses a move into or out of "published" by a user without the publish permission."""
+
     # The state in the database, when the instance may differ from it (a revert form holds
     # an earlier version); set by PublishingAdmin.get_form.
     stored_state = None
@@ -115,6 +157,7 @@ class CitationFormSet(GuardedDeletionMixin, BaseGenericInlineFormSet):
 class GuardedInline:
     """An inline whose rows are deleted only by users allowed to (see may_delete)."""
 
+    form = RecordForm
     formset = GuardedInlineFormSet
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -127,6 +170,7 @@ class GuardedInline:
 class HistoryAdmin(SimpleHistoryAdmin):
     """Any admin: history with a diff of each change and revert; deletion guarded."""
 
+    form = RecordForm
     show_full_result_count = False  # no COUNT(*) over a whole table on every changelist
 
     def get_form(self, request, obj=None, **kwargs):

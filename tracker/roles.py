@@ -1,7 +1,7 @@
 """The editors' roles: Editor and Publisher, as Django groups with exact permissions.
 
 - **Editor**: adds and changes every kind of record, saves drafts and sends them to
-  review; may delete only records that were never public (see `is_public`). Cannot
+  review; may delete only records that were never public (see `was_public`). Cannot
   publish, withdraw or manage users.
 - **Publisher**: everything an Editor does, and publishes, withdraws and deletes.
 
@@ -80,7 +80,7 @@ def publication_owner(record):
     return None
 
 
-def is_public(record):
+def was_public(record):
     """True when the record, or the record it is part of, is or was on the public site."""
     owner = publication_owner(record)
     return owner is not None and owner.state in (State.PUBLISHED, State.WITHDRAWN)

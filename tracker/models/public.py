@@ -37,9 +37,12 @@ def owner_fields(model):
 
 def is_public_model(model):
     """Models whose records can appear on the public site (each has a `published()`)."""
+    from simple_history.models import HistoricalChanges
+
     return (
         model._meta.app_label == "tracker"
         and not model._meta.auto_created
+        and not issubclass(model, HistoricalChanges)  # an edit history is never public
         and (has_state(model) or bool(owner_fields(model)) or _cited_rule(model))
     )
 
@@ -132,3 +135,13 @@ def is_public(record, ignoring=()):
         if not is_public(owner):
             return False
     return True
+
+
+def public_without(source, citation):
+    """Whether `source` stays public once `citation` no longer cites it."""
+    from .sources import Citation
+
+    if source.state == State.PUBLISHED:
+        return True
+    others = Citation.objects.published().filter(source=source).exclude(pk=citation.pk)
+    return others.exists()
