@@ -190,3 +190,12 @@ def test_a_source_is_public_once_published_or_cited_by_a_public_record(client):
     response = client.get(source.get_absolute_url())
     assert response.status_code == 200
     assert response.context["cited_by"] == []  # the withdrawn case is not named
+
+
+def test_editor_cannot_delete_a_published_source_but_may_delete_a_draft_one(editor_client):
+    published = factories.SourceFactory(state=State.PUBLISHED)
+    draft = factories.SourceFactory(state=State.DRAFT)
+    for source, allowed in ((published, False), (draft, True)):
+        url = f"/admin/tracker/source/{source.pk}/delete/"
+        response = editor_client.post(url, {"post": "yes"})
+        assert Source.objects.filter(pk=source.pk).exists() is not allowed, response.status_code
