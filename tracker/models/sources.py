@@ -14,7 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from tracker.choices import Reliability, SourceKind
 
-from .base import PartialDatesMixin, precision_field
+from .base import PartialDatesMixin, precision_field, web_address, web_address_only
 
 # Query parameters that only say where a reader came from, never which document it is.
 TRACKING_PARAMETER = re.compile(r"^(utm_[a-z]+|fbclid|gclid|yclid|mc_cid|mc_eid|ref_src)$", re.I)
@@ -82,6 +82,7 @@ class Source(PartialDatesMixin, models.Model):
         "URL",
         max_length=1000,
         blank=True,
+        validators=[web_address],
         help_text="Leave empty for a document with no address (e.g. a printed or forwarded text). "
         "Tracking parameters (utm_…) and the #fragment are removed.",
     )
@@ -123,6 +124,7 @@ class Source(PartialDatesMixin, models.Model):
                 name="source_url_key_unique_when_present",
                 violation_error_message="This document is already recorded as a source.",
             ),
+            web_address_only("url"),
         ]
         indexes = [models.Index(fields=["kind"]), models.Index(fields=["reliability"])]
 
