@@ -173,7 +173,11 @@ def test_confirm_creates_drafts_citing_sources_with_history_of_who_imported(
 
 def test_import_matches_organisations_by_name_or_alias_in_any_case(editor_client, record):
     fidh = record.organisation
-    memorial = factories.OrganisationFactory(name="Мемориал", slug="memorial", country="")
+    # Neither is public, so the file may add to them (see the test after this one).
+    Organisation.objects.filter(pk=fidh.pk).update(state=State.REVIEW)
+    memorial = factories.OrganisationFactory(
+        name="Мемориал", slug="memorial", country="", state=State.DRAFT
+    )
     before = counts()
     previewed = preview(
         editor_client,
@@ -247,7 +251,7 @@ BAD_FILES = {
     ),
     "bad date": (
         csv_file("Memorial,,,undesirable,,13/11/2025,,https://example.org/1"),
-        ["“13/11/2025” is not a date: write YYYY-MM-DD, YYYY-MM, YYYY or DD.MM.YYYY."],
+        ["“13/11/2025” is not a date: write YYYY-MM-DD, YYYY-MM, YYYY, c. YYYY or DD.MM.YYYY."],
     ),
     "impossible date": (
         csv_file("Memorial,,,undesirable,,2025-02-30,,https://example.org/1"),
@@ -261,13 +265,21 @@ BAD_FILES = {
         csv_file("Memorial,,,undesirable,,2025-03-01,2025-02-01,https://example.org/1"),
         ["The register date cannot be before the decision date."],
     ),
+    "register month before the decision's month": (
+        csv_file("Memorial,,,undesirable,,2025-03-13,2025-02,https://example.org/1"),
+        ["The register date cannot be before the decision date."],
+    ),
+    "register year before the decision's year": (
+        csv_file("Memorial,,,undesirable,,2025-03-13,2024,https://example.org/1"),
+        ["The register date cannot be before the decision date."],
+    ),
     "unknown type": (
         csv_file("Memorial,,,dangerous,,2025-03-01,,https://example.org/1"),
         ["“dangerous” is not a designation type"],
     ),
     "no date": (
         csv_file("Memorial,,,undesirable,,,,https://example.org/1"),
-        ["Give the decision date, the register date or both."],
+        ["A new designation needs its decision date, its register date or both"],
     ),
     "name too long": (
         csv_file(f"{'N' * 301},,,undesirable,,2025-03-01,,https://example.org/1"),
@@ -275,7 +287,11 @@ BAD_FILES = {
     ),
     "no source": (
         csv_file("Memorial,,,undesirable,,2025-03-01,,"),
-        ["Every designation must cite a source"],
+        ["source URL: Every new designation must cite a source: give its address."],
+    ),
+    "script address": (
+        csv_file("Memorial,,,undesirable,,2025-03-01,,javascript:alert(1)"),
+        ["“javascript:alert(1)” is not a web address."],
     ),
     "bad country": (
         csv_file("Memorial,,Russia,undesirable,,2025-03-01,,https://example.org/1"),

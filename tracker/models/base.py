@@ -18,6 +18,14 @@ web_address = URLValidator(
     schemes=list(WEB_SCHEMES), message="Enter a web address starting with http:// or https://."
 )
 
+
+def is_web_address(url):
+    """True for an address starting with http:// or https:// (any case), the only ones
+    shown as links."""
+    return isinstance(url, str) and url.lower().startswith(
+        tuple(f"{scheme}://" for scheme in WEB_SCHEMES)
+    )
+
 # Tracked models add "publish" to Django's default permissions: tracker.publish_case, …
 PUBLISHING_PERMISSIONS = ("add", "change", "delete", "view", "publish")
 
