@@ -190,9 +190,7 @@ def dated_designation(decided, decided_precision, later_field, later, later_prec
 def test_partial_dates_are_ordered_by_their_range_in_validation_and_database(
     later_field, decided, decided_precision, later, later_precision, accepted
 ):
-    designation = dated_designation(
-        decided, decided_precision, later_field, later, later_precision
-    )
+    designation = dated_designation(decided, decided_precision, later_field, later, later_precision)
     if accepted:
         designation.full_clean()
         designation.save()

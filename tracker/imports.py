@@ -460,7 +460,10 @@ class DesignationResource(resources.ModelResource):
         # organisation, type and dates are read.
         designation, known = None, organisation is None
         if organisation is not None and not errors:
-            designation, known = self.find_designation(organisation, kind, decided, registered), True
+            designation, known = (
+                self.find_designation(organisation, kind, decided, registered),
+                True,
+            )
         if known and designation is None:
             dates_read = "decision date" not in errors and "register date" not in errors
             if dates_read and decided is None and registered is None:

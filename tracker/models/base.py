@@ -26,6 +26,7 @@ def is_web_address(url):
         tuple(f"{scheme}://" for scheme in WEB_SCHEMES)
     )
 
+
 # Tracked models add "publish" to Django's default permissions: tracker.publish_case, …
 PUBLISHING_PERMISSIONS = ("add", "change", "delete", "view", "publish")
 
