@@ -8,8 +8,8 @@ import re
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Permission
-from django.core.management import call_command
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from import_export.formats.base_formats import CSV
 
