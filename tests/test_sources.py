@@ -1,8 +1,11 @@
 """Source addresses are normalised, so that the same document is never entered twice."""
 
+import json
+
 import pytest
 from django.contrib.admin import site
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.template import Context, Template
 from django.utils.html import escape
@@ -171,3 +174,22 @@ def test_source_and_organisation_pages_link_their_web_addresses(client):
     assert '<a href="https://example.org/report" rel="noopener noreferrer nofollow">' in page
     page = client.get(organisation.get_absolute_url()).content.decode()
     assert '<a href="https://example.org/" rel="noopener noreferrer nofollow">' in page
+
+
+@pytest.mark.django_db
+def test_a_fixture_cannot_load_a_script_address(tmp_path):
+    fixture = tmp_path / "bad.json"
+    fixture.write_text(
+        json.dumps(
+            [
+                {
+                    "model": "tracker.source",
+                    "pk": 1,
+                    "fields": {"title": "Bad", "url": "javascript:alert(1)", "language": "en"},
+                }
+            ]
+        )
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        call_command("loaddata", str(fixture), verbosity=0)
+    assert not Source.objects.exists()
