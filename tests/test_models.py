@@ -206,7 +206,7 @@ def test_partial_dates_are_ordered_by_their_range_in_validation_and_database(
             else "cannot be revoked before it was decided"
         )
         assert message in str(error.value)
-        with pytest.raises(IntegrityError), transaction.atomic():
+        with pytest.raises(IntegrityError, match="not_before_decision_date"), transaction.atomic():
             designation.save()
         assert not Designation.objects.exists()
 
@@ -215,9 +215,10 @@ def test_date_order_holds_for_bulk_create_and_update():
     designation = dated_designation("2025-11-13", "day", "register_date", "2025-11-01", "month")
     Designation.objects.bulk_create([designation])
     stored = Designation.objects.get()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    refused = "register_date_not_before_decision_date"
+    with pytest.raises(IntegrityError, match=refused), transaction.atomic():
         Designation.objects.filter(pk=stored.pk).update(register_date=datetime.date(2025, 10, 1))
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError, match=refused), transaction.atomic():
         Designation.objects.filter(pk=stored.pk).update(register_date_precision="day")
     stored.refresh_from_db()
     assert (stored.register_date, stored.register_date_precision) == (
