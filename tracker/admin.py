@@ -22,7 +22,12 @@ from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from tracker.choices import State
-from tracker.imports import DesignationImportForm, DesignationResource
+from tracker.imports import (
+    DesignationConfirmForm,
+    DesignationImportForm,
+    DesignationResource,
+    preview_digest,
+)
 from tracker.models import (
     Case,
     CaseEvent,
@@ -39,7 +44,7 @@ from tracker.models import (
     PersonAlias,
     Source,
 )
-from tracker.models.base import needs_publish_permission
+from tracker.models.base import is_web_address, needs_publish_permission
 from tracker.models.public import is_public, is_public_model, public_without
 from tracker.roles import can_publish, publication_owner, was_public
 
@@ -347,6 +352,7 @@ class DesignationAdmin(ImportExportMixin, PublishingAdmin):
     import_formats = [CSV]
     export_formats = [CSV]
     import_form_class = DesignationImportForm
+    confirm_form_class = DesignationConfirmForm
     # The form with a checkbox per column needs an inline event handler, which the CSP forbids.
     export_form_class = ExportForm
     import_template_name = "admin/tracker/designation/import.html"
@@ -364,16 +370,29 @@ class DesignationAdmin(ImportExportMixin, PublishingAdmin):
             self.import_also_needs
         )
 
+    def import_action(self, request, **kwargs):
+        """The upload and the preview; the confirm form carries what the preview showed."""
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        if context.get("confirm_form") is not None:
+            context["confirm_form"].initial["preview"] = preview_digest(context["result"])
+        return response
+
     def get_import_data_kwargs(self, **kwargs):
-        """Every row or none, at the confirm step too (the record may change after the preview)."""
-        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+        """Every row or none, at the confirm step too (the record may change after the preview),
+        and at the confirm step only what the preview showed (DesignationResource.after_import)."""
+        form = kwargs.get("form")
+        data = {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+        if isinstance(form, DesignationConfirmForm):
+            data["preview_digest"] = form.cleaned_data["preview"]
+        return data
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
             self.message_user(
                 request,
-                "Nothing was imported: the file no longer passes the checks, because the record "
-                "changed since the preview. Upload it again to see why.",
+                "Nothing was imported: the record changed since the preview, so the file would "
+                "no longer be imported as the preview showed. Upload it again to see why.",
                 messages.ERROR,
             )
             return HttpResponseRedirect(
@@ -497,8 +516,8 @@ class SourceAdmin(PublishingAdmin):
 
     @admin.display(description="URL")
     def link(self, obj):
-        if not obj.url:
-            return "—"
+        if not is_web_address(obj.url):
+            return obj.url or "—"
         return format_html('<a href="{}" rel="noopener noreferrer">open</a>', obj.url)
 
 

@@ -8,24 +8,28 @@ One row is one designation. Its organisation is found by name or alias, or creat
 draft; its source is found by address (`url_key`), or created as an unverified source. A
 new designation is a draft citing that source; one already recorded (same organisation,
 type and decision date) is skipped. Every record is saved one by one, so its history
-names the importer and the reason "CSV import".
+names the importer and the reason "CSV import". A published organisation is never
+changed by a file, and the confirm step writes nothing unless it does what the preview
+showed. The export writes what the import reads back: an exported file matches every row.
 """
 
 import dataclasses
 import datetime
+import hashlib
+import json
 import re
 from urllib.parse import urlsplit
 
 from anyascii import anyascii
+from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import slugify
 from django_countries import countries
 from import_export import resources, widgets
 from import_export.fields import Field
-from import_export.forms import ImportForm
+from import_export.forms import ConfirmImportForm, ImportForm
 
 from tracker.choices import (
     DatePrecision,
@@ -36,8 +40,9 @@ from tracker.choices import (
     State,
 )
 from tracker.models import Citation, Designation, Organisation, OrganisationAlias, Source
-from tracker.models.base import with_sources
+from tracker.models.base import web_address, with_sources
 from tracker.models.sources import normalise_url, url_key
+from tracker.roles import was_public
 
 # The columns of the file, in the order the export writes them.
 COLUMNS = [
@@ -51,18 +56,36 @@ COLUMNS = [
     "source URL",
 ]
 CHANGE_REASON = "CSV import"
+NEW_UNDATED = (
+    "A new designation needs its decision date, its register date or both: without them it "
+    "cannot be told apart from one already recorded with a date. (A row without dates only "
+    "matches an undated designation already recorded.)"
+)
+NEW_UNSOURCED = "Every new designation must cite a source: give its address."
 SOURCE_NOTE = (
     "Created by a CSV import from its address alone: title, publisher, date, language "
     "and reliability still need checking."
 )
 
-# (pattern, strptime format, precision), tried in this order.
+PREVIEW_OUTDATED = (
+    "The record changed since the preview, so the file would no longer be imported as the "
+    "preview showed."
+)
+
+# (pattern, strptime format of its group, precision), tried in this order.
 PARTIAL_DATES = [
-    (re.compile(r"\d{4}-\d{2}-\d{2}"), "%Y-%m-%d", DatePrecision.DAY),
-    (re.compile(r"\d{2}\.\d{2}\.\d{4}"), "%d.%m.%Y", DatePrecision.DAY),  # the Russian register
-    (re.compile(r"\d{4}-\d{2}"), "%Y-%m", DatePrecision.MONTH),
-    (re.compile(r"\d{4}"), "%Y", DatePrecision.YEAR),
+    (re.compile(r"(\d{4}-\d{2}-\d{2})"), "%Y-%m-%d", DatePrecision.DAY),
+    (re.compile(r"(\d{2}\.\d{2}\.\d{4})"), "%d.%m.%Y", DatePrecision.DAY),  # Russian register
+    (re.compile(r"(\d{4}-\d{2})"), "%Y-%m", DatePrecision.MONTH),
+    (re.compile(r"(\d{4})"), "%Y", DatePrecision.YEAR),
+    (re.compile(r"c\.\s*(\d{4})", re.IGNORECASE), "%Y", DatePrecision.APPROXIMATE),  # circa
 ]
+
+# A spreadsheet runs a cell starting with one of = + - @ (or a tab or carriage return) as a
+# formula. The export writes such a cell with a "'" before it, and the import takes that
+# "'" off again; cells already starting with "'" and then one of those get one more, so
+# that every value reads back as it was ("'s-Hertogenbosch" is left alone).
+FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
 
 
 def match_key(name):
@@ -70,18 +93,36 @@ def match_key(name):
     return " ".join(name.split()).casefold()
 
 
+def escape_formula(value):
+    """The cell as the export writes it: never starting as a spreadsheet formula."""
+    if isinstance(value, str) and FORMULA_START.match(value):
+        return f"'{value}"
+    return value
+
+
+def unescape_formula(value):
+    """The cell as the export had it before escape_formula()."""
+    if isinstance(value, str) and value.startswith("'") and FORMULA_START.match(value[1:]):
+        return value[1:]
+    return value
+
+
 def parse_partial_date(text):
-    """(date, precision) for "2025-11-13", "13.11.2025", "2025-11" or "2025"; None for ""."""
+    """(date, precision) for "2025-11-13", "13.11.2025", "2025-11", "2025" or "c. 2025";
+    None for ""."""
     text = text.strip()
     if not text:
         return None
     for pattern, date_format, precision in PARTIAL_DATES:
-        if pattern.fullmatch(text):
+        match = pattern.fullmatch(text)
+        if match:
             try:
-                return datetime.datetime.strptime(text, date_format).date(), precision
+                return datetime.datetime.strptime(match[1], date_format).date(), precision
             except ValueError:
                 raise ValueError(f"“{text}” is not a real date.") from None
-    raise ValueError(f"“{text}” is not a date: write YYYY-MM-DD, YYYY-MM, YYYY or DD.MM.YYYY.")
+    raise ValueError(
+        f"“{text}” is not a date: write YYYY-MM-DD, YYYY-MM, YYYY, c. YYYY or DD.MM.YYYY."
+    )
 
 
 def format_partial_date(value, precision):
@@ -90,9 +131,24 @@ def format_partial_date(value, precision):
         return ""
     if precision == DatePrecision.MONTH:
         return f"{value.year:04d}-{value.month:02d}"
-    if precision in (DatePrecision.YEAR, DatePrecision.APPROXIMATE):
+    if precision == DatePrecision.YEAR:
         return f"{value.year:04d}"
+    if precision == DatePrecision.APPROXIMATE:
+        return f"c. {value.year:04d}"
     return value.isoformat()
+
+
+def preview_digest(result):
+    """A fingerprint of what a preview shows: every row's number, outcome and values.
+
+    The confirm step compares its own with the preview's, and imports nothing when the
+    record changed in between so that the rows would come out otherwise.
+    """
+    rows = [
+        [getattr(row, "number", None), row.import_type, [str(value) for value in row.diff or []]]
+        for row in result.rows
+    ]
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
 
 def unique_slug(name):
@@ -172,17 +228,16 @@ class AliasesWidget(widgets.Widget):
 
 
 class SourceURLWidget(widgets.Widget):
-    """The address of the source, required; assumed HTTPS without a scheme, as in the admin."""
-
-    validate = URLValidator(schemes=["http", "https"])
+    """The address of the source, or "" (required for a new designation only, see
+    before_import_row); assumed HTTPS without a scheme, as in the admin."""
 
     def clean(self, value, row=None, **kwargs):
         text = str(value or "").strip()
         if not text:
-            raise ValueError("Every designation must cite a source: give its address.")
+            return ""
         url = normalise_url(text if "://" in text else f"https://{text}")
         try:
-            self.validate(url)
+            web_address(url)
         except ValidationError:
             raise ValueError(f"“{text}” is not a web address.") from None
         if len(url) > Source._meta.get_field("url").max_length:
@@ -229,7 +284,9 @@ class RowPlan:
     decision_date: datetime.date | None
     source_url: str
     organisation: Organisation | None  # None: a new organisation
+    designation: Designation | None = None  # the one already recorded; None: a new one
     new_aliases: list = dataclasses.field(default_factory=list)
+    new_country: str = ""  # the country to set on the organisation, if any
     note: str = ""  # what happens to the organisation, for the preview
 
 
@@ -297,6 +354,11 @@ class DesignationResource(resources.ModelResource):
     def get_user_visible_fields(self):
         return [self.fields[name] for name in self.get_export_order()]
 
+    def export_resource(self, instance, selected_fields=None, **kwargs):
+        """One row of the export, with no cell that a spreadsheet would run as a formula."""
+        row = super().export_resource(instance, selected_fields, **kwargs)
+        return [escape_formula(value) for value in row]
+
     def filter_export(self, queryset, **kwargs):
         """Everything the exported columns show, in a fixed number of queries."""
         return queryset.select_related("organisation").prefetch_related(
@@ -308,8 +370,8 @@ class DesignationResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         """Checks the header row and loads every organisation name and alias."""
         self.plan = None
-        self.seen = {}  # (organisation, type, decision date) -> first row
         self.created = {}  # organisation id -> the row that created it
+        self.created_designations = {}  # designation id -> the row that created it
         headers = [" ".join(str(header or "").split()) for header in dataset.headers or []]
         known = {column.casefold(): column for column in COLUMNS}
         found = [known.get(header.casefold()) for header in headers]
@@ -370,6 +432,8 @@ class DesignationResource(resources.ModelResource):
     def before_import_row(self, row, **kwargs):
         """Reads every column of the row, reporting all its problems at once."""
         self.plan = None
+        for column, value in row.items():
+            row[column] = unescape_formula(value)
         if not any(str(value or "").strip() for value in row.values()):
             return  # a blank line: skipped
         errors = {}
@@ -386,15 +450,31 @@ class DesignationResource(resources.ModelResource):
         aliases, country, kind = read("aliases"), read("country"), read("kind")
         decided, registered = read("decision_date"), read("register_date")
         source_url = read("source_url")
-        dates_read = "decision date" not in errors and "register date" not in errors
-        if dates_read and decided is None and registered is None:
-            errors["decision date"] = ["Give the decision date, the register date or both."]
         organisation, how = None, ""
         if name:
             try:
                 organisation, how = self.find_organisation(name)
             except ValidationError as error:
                 errors.update(error.message_dict)
+        # Whether the designation is new is known for a new organisation, or once the
+        # organisation, type and dates are read.
+        designation, known = None, organisation is None
+        if organisation is not None and not errors:
+            designation, known = (
+                self.find_designation(organisation, kind, decided, registered),
+                True,
+            )
+        if known and designation is None:
+            dates_read = "decision date" not in errors and "register date" not in errors
+            if dates_read and decided is None and registered is None:
+                errors["decision date"] = [NEW_UNDATED]
+            if not source_url and "source URL" not in errors:
+                errors["source URL"] = [NEW_UNSOURCED]
+        if designation is not None and designation.pk in self.created_designations:
+            errors[NON_FIELD_ERRORS] = [
+                f"Row {self.created_designations[designation.pk]} already has this organisation, "
+                "designation type and decision date: give each designation once."
+            ]
         if errors:
             raise ValidationError(errors)
         self.plan = RowPlan(
@@ -405,11 +485,29 @@ class DesignationResource(resources.ModelResource):
             decision_date=decided[0] if decided else None,
             source_url=source_url,
             organisation=organisation,
+            designation=designation,
         )
         self.describe_organisation(self.plan, how)
 
+    def find_designation(self, organisation, kind, decided, registered):
+        """The designation already recorded for the row: same organisation, type and decision
+        date; without a decision date, the same register date (or none, for an undated row).
+
+        The file names no law, so a designation recorded under a law matches as well.
+        """
+        found = Designation.objects.filter(
+            organisation=organisation, kind=kind, decision_date=decided[0] if decided else None
+        )
+        if decided is None:
+            found = found.filter(register_date=registered[0] if registered else None)
+        return found.order_by("pk").first()
+
     def describe_organisation(self, plan, how):
-        """Works out which aliases the row adds, and says what happens to the organisation."""
+        """Works out what the row changes in its organisation, and says so for the preview.
+
+        A draft gains the aliases it lacks, and a country if it has none. A public
+        organisation is left as it is: an editor reviews what the file proposes.
+        """
         organisation = plan.organisation
         if organisation is None:
             known = {match_key(plan.name)}
@@ -420,32 +518,36 @@ class DesignationResource(resources.ModelResource):
             notes = [f"matched “{organisation.name}” {how}"]
             if organisation.pk in self.created:
                 notes[0] += f", new from row {self.created[organisation.pk]}"
-            if plan.country and not organisation.country:
+        new_aliases = [alias for alias in plan.aliases if match_key(alias) not in known]
+        if organisation is not None and was_public(organisation):
+            proposed = []
+            if plan.country and plan.country != organisation.country:
+                proposed.append(f"country {plan.country}")
+            if new_aliases:
+                proposed.append("aliases " + ", ".join(f"“{a}”" for a in new_aliases))
+            if proposed:
+                notes.append(
+                    f"{organisation.get_state_display().lower()}: country and aliases not "
+                    f"changed (the file proposes {' and '.join(proposed)}; left for an editor "
+                    "to review)"
+                )
+            new_aliases = []
+        elif organisation is not None and plan.country:
+            if not organisation.country:
+                plan.new_country = plan.country
                 notes.append(f"sets its country to {plan.country}")
-            elif plan.country and plan.country != organisation.country:
+            elif plan.country != organisation.country:
                 notes.append(
                     f"keeps its country {organisation.country} (the file says {plan.country})"
                 )
-        plan.new_aliases = [alias for alias in plan.aliases if match_key(alias) not in known]
+        plan.new_aliases = new_aliases
         if plan.new_aliases:
             notes.append("adds aliases " + ", ".join(f"“{a}”" for a in plan.new_aliases))
         plan.note = "; ".join(notes)
 
     def get_instance(self, instance_loader, row):
-        """The designation already recorded for the row: same organisation, type and date.
-
-        The file names no law, so a designation recorded under a law matches as well.
-        """
-        plan = self.plan
-        if plan is None or plan.organisation is None:
-            return None
-        return (
-            Designation.objects.filter(
-                organisation=plan.organisation, kind=plan.kind, decision_date=plan.decision_date
-            )
-            .order_by("pk")
-            .first()
-        )
+        """The designation already recorded for the row (see find_designation)."""
+        return self.plan.designation if self.plan is not None else None
 
     def after_import_row(self, row, row_result, **kwargs):
         row_result.number = kwargs["row_number"]  # for the preview
@@ -486,18 +588,9 @@ class DesignationResource(resources.ModelResource):
         super().import_instance(instance, row, **kwargs)
         instance.organisation = self.save_organisation(kwargs)
         self.add_aliases(instance.organisation, kwargs)
-        key = (instance.organisation_id, instance.kind, instance.decision_date)
-        first = self.seen.setdefault(key, kwargs["row_number"])
-        if first != kwargs["row_number"]:
-            raise ValidationError(
-                {
-                    NON_FIELD_ERRORS: f"Row {first} already has this organisation, designation "
-                    "type and decision date: give each designation once."
-                }
-            )
 
     def save_organisation(self, kwargs):
-        """The row's organisation: created as a draft, or given the country it lacked."""
+        """The row's organisation: created as a draft, or (a draft) given the country it lacked."""
         plan = self.plan
         organisation = plan.organisation
         if organisation is None:
@@ -512,8 +605,8 @@ class DesignationResource(resources.ModelResource):
             self.save_record(organisation, "organisation", kwargs)
             self.names.setdefault(match_key(plan.name), {})[organisation.pk] = plan.name
             self.created[organisation.pk] = kwargs["row_number"]
-        elif plan.country and not organisation.country:
-            organisation.country = plan.country
+        elif plan.new_country:
+            organisation.country = plan.new_country
             self.save_record(organisation, "country", kwargs)
         return organisation
 
@@ -550,6 +643,7 @@ class DesignationResource(resources.ModelResource):
 
     def after_save_instance(self, instance, row, **kwargs):
         """Cites the row's source: the one recorded under that address, or a new one."""
+        self.created_designations[instance.pk] = kwargs["row_number"]
         url = self.plan.source_url
         source = Source.objects.filter(url_key=url_key(url)).first()
         if source is None:
@@ -563,6 +657,12 @@ class DesignationResource(resources.ModelResource):
             )
             self.save_record(source, "source URL", kwargs)
         self.save_record(Citation(source=source, content_object=instance), "source URL", kwargs)
+
+    def after_import(self, dataset, result, **kwargs):
+        """At the confirm step, imports nothing unless the rows come out as in the preview."""
+        expected = kwargs.get("preview_digest")
+        if expected and not kwargs.get("dry_run") and preview_digest(result) != expected:
+            raise ValueError(PREVIEW_OUTDATED)
 
 
 class DesignationImportForm(ImportForm):
@@ -598,3 +698,9 @@ class DesignationImportForm(ImportForm):
                 "The file is not UTF-8 text. Save it as “CSV UTF-8” and upload that."
             ) from None
         return upload
+
+
+class DesignationConfirmForm(ConfirmImportForm):
+    """The confirm step, carrying a fingerprint of the preview the editor saw."""
+
+    preview = forms.CharField(widget=forms.HiddenInput())

@@ -89,6 +89,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # |external_link in every template: an address becomes a link only if http(s).
+            "builtins": ["tracker.templatetags.links"],
         },
     },
 ]
@@ -218,6 +220,10 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # A larger upload is refused before it is parsed (a register extract is far smaller).
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
+# tracker.imports writes a "'" before a cell starting with = + - @ (which a spreadsheet would
+# run as a formula) and the import takes it off again. The library's own setting is off: in
+# 4.4 it deletes a leading "=", so the import would read another name, and leaves + - @ be.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 LOGGING = {
     "version": 1,

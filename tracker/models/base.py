@@ -4,11 +4,28 @@ import datetime
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models, transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Func, Prefetch, Q
 from django.utils import timezone
 
 from tracker.choices import AliasKind, DatePrecision, State
+
+# The only addresses stored and linked to: a javascript: or data: URL in a link runs or
+# shows whatever it holds when a reader clicks it.
+WEB_SCHEMES = ("http", "https")
+web_address = URLValidator(
+    schemes=list(WEB_SCHEMES), message="Enter a web address starting with http:// or https://."
+)
+
+
+def is_web_address(url):
+    """True for an address starting with http:// or https:// (any case), the only ones
+    shown as links."""
+    return isinstance(url, str) and url.lower().startswith(
+        tuple(f"{scheme}://" for scheme in WEB_SCHEMES)
+    )
+
 
 # Tracked models add "publish" to Django's default permissions: tracker.publish_case, …
 PUBLISHING_PERMISSIONS = ("add", "change", "delete", "view", "publish")
@@ -202,12 +219,65 @@ class Alias(models.Model):
         return self.name
 
 
+class PeriodStart(Func):
+    """The first day of a date's month or year, in SQL each database runs by itself.
+
+    Django's TruncMonth/TruncYear call a Python function on SQLite, and a CHECK constraint
+    that needs one could not be written by anything but Django (the sqlite3 shell, a restore).
+    """
+
+    arity = 1
+    output_field = models.DateField()
+    UNITS = ("month", "year")
+
+    def __init__(self, expression, unit):
+        if unit not in self.UNITS:
+            raise ValueError(f"unit must be one of {self.UNITS}, not {unit!r}")
+        self.unit = unit
+        super().__init__(expression)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        template = f"CAST(DATE_TRUNC('{self.unit}', %(expressions)s) AS date)"
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        template = f"date(%(expressions)s, 'start of {self.unit}')"
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+
 def date_not_before(later, earlier, message):
-    """A check constraint: `later` is empty, `earlier` is empty, or later >= earlier."""
+    """A check constraint: `later` (a partial date) does not lie wholly before `earlier`.
+
+    A partial date covers its whole month or year, and is stored as its first day. `later`
+    passes when its range can end on or after `earlier` begins: when it is not before
+    `earlier` cut to `later`'s precision (an exact 13 November and "November" agree). An
+    approximate year ("c. 2024") may be off by a year or more, so it is never held against
+    the other date. Either date empty passes.
+    """
+    precision = f"{later}_precision"
     return models.CheckConstraint(
         condition=Q(**{f"{later}__isnull": True})
         | Q(**{f"{earlier}__isnull": True})
-        | Q(**{f"{later}__gte": F(earlier)}),
+        | Q(**{precision: DatePrecision.APPROXIMATE})
+        | Q(**{f"{earlier}_precision": DatePrecision.APPROXIMATE})
+        | Q(**{precision: DatePrecision.DAY, f"{later}__gte": F(earlier)})
+        | Q(**{precision: DatePrecision.MONTH, f"{later}__gte": PeriodStart(earlier, "month")})
+        | Q(**{precision: DatePrecision.YEAR, f"{later}__gte": PeriodStart(earlier, "year")}),
         name=f"%(class)s_{later}_not_before_{earlier}",
         violation_error_message=message,
+    )
+
+
+def web_address_only(field):
+    """A check constraint: `field` is empty or starts with http:// or https:// (any case).
+
+    The database's own guard, for saves that skip validation: save(), bulk_create(),
+    fixtures and imports.
+    """
+    return models.CheckConstraint(
+        condition=Q(**{field: ""})
+        | Q(**{f"{field}__istartswith": "http://"})
+        | Q(**{f"{field}__istartswith": "https://"}),
+        name=f"%(class)s_{field}_web_address",
+        violation_error_message="Enter a web address starting with http:// or https://.",
     )

@@ -18,6 +18,8 @@ from .base import (
     TrackedModel,
     date_not_before,
     precision_field,
+    web_address,
+    web_address_only,
     with_sources,
 )
 from .laws import Law
@@ -73,7 +75,7 @@ class Organisation(CitedModel, TrackedModel):
         blank=True,
         help_text="Leave empty unless a source states it.",
     )
-    website = models.URLField(max_length=500, blank=True)
+    website = models.URLField(max_length=500, blank=True, validators=[web_address])
     description = models.TextField(blank=True)
 
     objects = OrganisationQuerySet.as_manager()
@@ -89,6 +91,7 @@ class Organisation(CitedModel, TrackedModel):
             models.Index(fields=["kind"]),
             models.Index(fields=["country"]),
         ]
+        constraints = [web_address_only("website")]
 
     def __str__(self):
         return self.name

@@ -21,6 +21,8 @@ from .base import (
     PublishableQuerySet,
     TrackedModel,
     precision_field,
+    web_address,
+    web_address_only,
 )
 
 # Query parameters that only say where a reader came from, never which document it is.
@@ -96,6 +98,7 @@ class Source(PartialDatesMixin, TrackedModel):
         "URL",
         max_length=1000,
         blank=True,
+        validators=[web_address],
         help_text="Leave empty for a document with no address (e.g. a printed or forwarded text). "
         "Tracking parameters (utm_…) and the #fragment are removed.",
     )
@@ -137,6 +140,7 @@ class Source(PartialDatesMixin, TrackedModel):
                 name="source_url_key_unique_when_present",
                 violation_error_message="This document is already recorded as a source.",
             ),
+            web_address_only("url"),
         ]
         indexes = [models.Index(fields=["kind"]), models.Index(fields=["reliability"])]
 
