@@ -264,6 +264,7 @@ UNTRUSTED_COOKIES = {
     "tampered with": lambda editors, publishers: tampered(editors),
     "expired": lambda editors, publishers: expired(editors),
     "another user's": lambda editors, publishers: publishers,
+    "garbage": lambda editors, publishers: "not:a:device-cookie\u00e9",
 }
 
 

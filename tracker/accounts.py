@@ -26,6 +26,7 @@ WINDOW = datetime.timedelta(hours=1)
 DEVICE_COOKIE = "tracker_device"
 DEVICE_COOKIE_AGE = datetime.timedelta(days=365)
 DEVICE_COOKIE_SALT = "tracker.accounts.device-cookie"
+NONCE_MAX_LENGTH = LoginFailure._meta.get_field("device").max_length
 # The request attribute holding the username a device cookie vouched for in this attempt.
 TRUSTED_FOR = "login_trusted_for"
 
@@ -42,7 +43,7 @@ def device_nonce(request, username):
     if not isinstance(device, dict) or device.get("user") != username:
         return ""
     nonce = device.get("nonce")
-    return nonce if isinstance(nonce, str) else ""
+    return nonce if isinstance(nonce, str) and len(nonce) <= NONCE_MAX_LENGTH else ""
 
 
 def set_device_cookie(response, request, username):
