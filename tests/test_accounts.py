@@ -135,6 +135,22 @@ def test_an_account_takes_at_most_the_hourly_limit_of_guesses_from_any_number_of
     assert log_in("publisher", ip=ATTACKER).status_code == 200
 
 
+def test_a_login_counts_as_a_failure_while_its_password_is_checked(editor, monkeypatch):
+    # So logins in progress together in several workers cannot all slip under the limit.
+    counted = []
+    check_password = get_user_model().check_password
+
+    def checking(user, raw_password):
+        counted.append(LoginFailure.objects.filter(username="editor").count())
+        return check_password(user, raw_password)
+
+    monkeypatch.setattr(get_user_model(), "check_password", checking)
+    assert log_in("editor", WRONG).status_code == 200
+    assert log_in("editor")["Location"] == "/admin/"
+    assert counted == [1, 2]
+    assert LoginFailure.objects.count() == 1  # the success is no longer counted
+
+
 def test_the_account_limit_lifts_as_the_hour_passes(editor):
     fill_account_limit("editor")
     assert_refused_by_the_account_limit(log_in("editor", ip=ELSEWHERE))
