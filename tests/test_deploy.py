@@ -12,6 +12,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "tracker.example.org",
     "HTTPS": "1",
     "DEBUG": "0",
+    "ADMIN_REQUIRE_OTP": "1",
 }
 
 
@@ -23,10 +24,13 @@ ADMIN_ENV = [
     "LOGIN_COOLOFF_MINUTES",
     "ADMIN_REQUIRE_OTP",
     "PROXY_COUNT",
+    "LOGIN_ACCOUNT_HOURLY_LIMIT",
+    "LOGIN_DEVICE_HOURLY_LIMIT",
 ]
 PRINT_ADMIN_SETTINGS = (
     "from django.conf import settings as s; print(s.ADMIN_PATH, s.SESSION_COOKIE_AGE, "
-    "s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds(), s.ADMIN_REQUIRE_OTP, s.PROXY_COUNT)"
+    "s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds(), s.ADMIN_REQUIRE_OTP, "
+    "s.PROXY_COUNT, s.LOGIN_ACCOUNT_HOURLY_LIMIT, s.LOGIN_DEVICE_HOURLY_LIMIT)"
 )
 
 
@@ -50,6 +54,14 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "System check identified no issues" in result.stdout
 
 
+def test_check_deploy_warns_when_the_admin_asks_for_no_second_factor():
+    without_otp = {**PRODUCTION_ENV, "ADMIN_REQUIRE_OTP": "0"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=without_otp)
+    assert result.returncode != 0
+    assert "(tracker.W001) The admin accepts a password without a second factor" in result.stderr
+    assert "System check identified 1 issue" in result.stderr
+
+
 def test_missing_secret_key_is_a_start_up_error():
     result = manage("check", env={"DEBUG": "0"})
     assert result.returncode != 0
@@ -62,7 +74,17 @@ def test_admin_protections_follow_the_environment():
         assert result.returncode == 0, result.stderr
         return result.stdout.split()
 
-    assert admin_settings(**PRODUCTION_ENV) == ["admin/", "7200", "5", "900.0", "False", "0"]
+    defaults = {k: v for k, v in PRODUCTION_ENV.items() if k != "ADMIN_REQUIRE_OTP"}
+    assert admin_settings(**defaults) == [
+        "admin/",
+        "7200",
+        "5",
+        "900.0",
+        "False",
+        "0",
+        "100",
+        "10",
+    ]
     moved = {
         "ADMIN_PATH": "/desk/",
         "ADMIN_SESSION_MINUTES": "30",
@@ -70,12 +92,16 @@ def test_admin_protections_follow_the_environment():
         "LOGIN_COOLOFF_MINUTES": "60",
         "ADMIN_REQUIRE_OTP": "1",
         "PROXY_COUNT": "1",
+        "LOGIN_ACCOUNT_HOURLY_LIMIT": "50",
+        "LOGIN_DEVICE_HOURLY_LIMIT": "3",
     }
-    assert admin_settings(**PRODUCTION_ENV, **moved) == [
+    assert admin_settings(**defaults, **moved) == [
         "desk/",
         "1800",
         "3",
         "3600.0",
         "True",
         "1",
+        "50",
+        "3",
     ]

@@ -108,6 +108,7 @@ def test_repeated_failures_lock_that_username_from_that_address(editor):
     assert "Too many failed logins" in page
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     assert f"paused for {minutes} minutes" in page
+    assert "log in from a browser you have logged in from before" in page  # device cookies
     assert "Repression Tracker — editors" in page
     assert "Content-Security-Policy" in response
     assert inline_code(response.content.decode()) == []

@@ -14,7 +14,7 @@ class TrackerConfig(AppConfig):
     verbose_name = "Repression Tracker"
 
     def ready(self):
-        from tracker import caching
+        from tracker import caching, checks  # noqa: F401 (checks registers the system checks)
         from tracker.search import index
 
         index.connect()

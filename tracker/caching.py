@@ -30,11 +30,12 @@ from django.utils.cache import add_never_cache_headers, get_conditional_response
 from django.utils.http import http_date
 from simple_history.models import HistoricalChanges
 
-from tracker.models import DataVersion, SearchEntry
+from tracker.models import DataVersion, LoginFailure, SearchEntry
 
 # Rendered pages larger than this are not kept (exports stream and are never kept).
 MAX_CACHED_BYTES = 1024 * 1024
-UNTRACKED = {DataVersion, SearchEntry}
+# Not the public record: bookkeeping, and login throttling.
+UNTRACKED = {DataVersion, LoginFailure, SearchEntry}
 
 
 @functools.cache

@@ -187,6 +187,13 @@ AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # recorded is used. Leave it 0 unless the app is reachable only through them (or it is forged).
 PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "tracker.sites.client_ip"
+# Beyond that pause (tracker.accounts): an account takes at most LOGIN_ACCOUNT_HOURLY_LIMIT failed
+# logins an hour from browsers it never logged in from, whatever their addresses (OWASP ASVS 4
+# V2.2.1). A browser it did log in from keeps a device cookie that neither limit nor pause applies
+# to, so attackers cannot lock editors out, until it fails LOGIN_DEVICE_HOURLY_LIMIT times an hour.
+LOGIN_ACCOUNT_HOURLY_LIMIT = int(os.environ.get("LOGIN_ACCOUNT_HOURLY_LIMIT", "100"))
+LOGIN_DEVICE_HOURLY_LIMIT = int(os.environ.get("LOGIN_DEVICE_HOURLY_LIMIT", "10"))
+AXES_WHITELIST_CALLABLE = "tracker.accounts.is_trusted_login"
 
 # A second factor (TOTP, django-otp) for every admin login when set.
 ADMIN_REQUIRE_OTP = env_bool("ADMIN_REQUIRE_OTP")

@@ -1,5 +1,6 @@
 """The tracker's data model; see DESIGN.md for the domain."""
 
+from .accounts import LoginFailure
 from .base import format_partial_date
 from .cases import Case, CaseEvent, Charge, Person, PersonAlias
 from .changes import DataVersion
@@ -18,6 +19,7 @@ __all__ = [
     "Law",
     "LawAlias",
     "LawAmendment",
+    "LoginFailure",
     "Organisation",
     "OrganisationAlias",
     "Penalty",
