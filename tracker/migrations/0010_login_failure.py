@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0007_source_url_key'),
+        ('tracker', '0009_date_ranges_web_addresses'),
     ]
 
     operations = [
