@@ -70,6 +70,26 @@ def test_an_empty_database_fails_the_check(client):
     assert set(response.json()["failed"]) == {"migrations", "records"}
 
 
+def test_one_failed_check_does_not_fail_the_next(client):
+    # On PostgreSQL a failed query aborts the transaction it ran in; each check has its own.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE django_migrations RENAME TO django_migrations_gone")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failed"] == {"migrations": "failed (see the server log)"}
+
+
+def test_an_unforeseen_failure_is_a_503_not_a_500(client, monkeypatch):
+    def broken():
+        raise RuntimeError("unforeseen")
+
+    monkeypatch.setattr("tracker.health.run_checks", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "failed": {"checks": "failed"}}
+    assert_never_cached(response)
+
+
 @override_settings(CACHES={"default": {"BACKEND": "tests.test_health.BrokenCache"}})
 def test_a_failing_shared_cache_fails_the_check(client):
     response = client.get("/healthz")
