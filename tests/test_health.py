@@ -1,4 +1,4 @@
-"""/healthz: 200 only when pages can be served; 503 naming what failed; never cached, never a 500."""
+"""/healthz: 200 only when pages can be served, else 503 naming what failed; never cached."""
 
 import pytest
 from django.core.cache.backends.base import BaseCache
