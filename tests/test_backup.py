@@ -1,6 +1,7 @@
 """Backups restore exactly: every table round-trips, history included; bad files are refused."""
 
 import gzip
+import hashlib
 import io
 import json
 
@@ -304,6 +305,33 @@ def test_an_altered_backup_is_refused(backup_file):
         backup_file, [line.replace("General's Office", "General's Offices") for line in lines]
     )
     refused(backup_file, "damaged: its contents do not match its checksum")
+
+
+def test_a_damaged_gzip_stream_is_refused(backup_file):
+    data = bytearray(backup_file.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 8] = bytes(byte ^ 0xFF for byte in data[middle : middle + 8])
+    backup_file.write_bytes(bytes(data))
+    refused(backup_file, "not a readable backup|damaged|truncated")
+
+
+def sealed(lines):
+    """The lines with a trailer made again for them, as a forger would."""
+    digest = hashlib.sha256("".join(lines[:-1]).encode()).hexdigest()
+    trailer = json.loads(lines[-1])
+    trailer["trailer"]["sha256"] = digest
+    return [*lines[:-1], json.dumps(trailer) + "\n"]
+
+
+def test_a_row_that_cannot_be_read_is_refused_even_with_a_matching_checksum(backup_file):
+    lines = read_lines(backup_file)
+    start = next(i for i, line in enumerate(lines) if '"table":"tracker.Organisation"' in line)
+    columns = json.loads(lines[start])["columns"]
+    row = json.loads(lines[start + 1])
+    row[columns.index("created_at")] = "not a date"
+    lines[start + 1] = json.dumps(row) + "\n"
+    write_lines(backup_file, sealed(lines))
+    refused(backup_file, "A row of tracker.Organisation cannot be read")
 
 
 def test_a_backup_from_a_migration_state_this_code_lacks_is_refused(backup_file):

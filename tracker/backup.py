@@ -24,10 +24,12 @@ import io
 import json
 import sys
 import uuid
+import zlib
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connections, transaction
 from django.db.migrations.loader import MigrationLoader
@@ -244,7 +246,7 @@ def _lines(path):
                 if not line.endswith("\n"):
                     raise BackupError(f"The backup is truncated (line {number} is cut off).")
                 yield line, json.loads(line)
-        except (UnicodeDecodeError, ValueError, EOFError, OSError) as error:
+        except (UnicodeDecodeError, ValueError, EOFError, OSError, zlib.error) as error:
             raise BackupError(
                 f"This is not a readable backup (line {number + 1}: {error})."
             ) from error
@@ -431,9 +433,7 @@ def load_backup(path, using="default"):
         for _, data in lines:
             if isinstance(data, list):
                 if prepare is not None:
-                    batch.append(
-                        [convert(value) for convert, value in zip(prepare, data, strict=True)]
-                    )
+                    batch.append(_convert(model, prepare, data))
                     if len(batch) >= CHUNK:
                         _insert(connection, model, names, batch)
                         loaded[model._meta.label] += len(batch)
@@ -457,6 +457,13 @@ def load_backup(path, using="default"):
         index.rebuild()
         DataVersion.bump()
     return loaded
+
+
+def _convert(model, prepare, row):
+    try:
+        return [convert(value) for convert, value in zip(prepare, row, strict=True)]
+    except (ValueError, TypeError, ValidationError) as error:
+        raise BackupError(f"A row of {model._meta.label} cannot be read: {row!r:.200}") from error
 
 
 def _section(data, maps, connection):

@@ -3,6 +3,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from tracker import backup
 
@@ -38,6 +39,10 @@ class Command(BaseCommand):
             loaded = backup.load_backup(options["file"])
         except backup.BackupError as error:
             raise CommandError(f"{error} Nothing was restored.") from error
+        except DatabaseError as error:  # the transaction is rolled back
+            raise CommandError(
+                f"The database refused the backup ({error}). Nothing was restored."
+            ) from error
         self._report(loaded)
         elapsed = time.perf_counter() - started
         self.stdout.write(
