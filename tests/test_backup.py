@@ -309,10 +309,12 @@ def test_an_altered_backup_is_refused(backup_file):
 
 def test_a_damaged_gzip_stream_is_refused(backup_file):
     data = bytearray(backup_file.read_bytes())
-    middle = len(data) // 2
-    data[middle : middle + 8] = bytes(byte ^ 0xFF for byte in data[middle : middle + 8])
+    start = 10  # after the gzip header and the file name it holds, the first deflate block
+    if data[3] & 0x08:
+        start = data.index(0, start) + 1
+    data[start] = 0b111  # a block type deflate reserves: zlib stops with an error
     backup_file.write_bytes(bytes(data))
-    refused(backup_file, "not a readable backup|damaged|truncated")
+    refused(backup_file, "not a readable backup")
 
 
 def sealed(lines):
