@@ -219,6 +219,24 @@ def test_backup_to_standard_output(capsys):
     assert output.splitlines()[-1].startswith('{"trailer":')
 
 
+def test_a_content_type_the_new_database_lacks_is_made_again(tmp_path):
+    path = tmp_path / "site.jsonl.gz"
+    with transaction.atomic():
+        gone = ContentType.objects.create(app_label="gone", model="removedmodel")
+        user = User.objects.create_user("admin")
+        LogEntry.objects.create(
+            user=user, content_type=gone, object_id="7", object_repr="Old", action_flag=3
+        )
+        call_command("backup", str(path), stdout=io.StringIO())
+        transaction.set_rollback(True)
+    assert not ContentType.objects.filter(app_label="gone").exists()
+
+    call_command("restore", str(path), stdout=io.StringIO())
+    entry = LogEntry.objects.get()
+    assert (entry.content_type.app_label, entry.content_type.model) == ("gone", "removedmodel")
+    assert (entry.user.username, entry.object_id) == ("admin", "7")
+
+
 # Refusals: a clear error, and nothing written --------------------------------------------
 
 

@@ -65,6 +65,7 @@ class BackupError(Exception):
 
 
 def is_excluded(model):
+    """True for a model left out of backups: named in EXCLUDED, or marked `transient`."""
     meta = model._meta
     if meta.auto_created:  # a many-to-many through table goes with the model that owns it
         return is_excluded(meta.auto_created)
@@ -86,6 +87,7 @@ def backed_up_models():
 
 
 def columns(model):
+    """The model's columns, by attribute name (`law_id`), in the order rows are written."""
     return [field.attname for field in model._meta.concrete_fields]
 
 
@@ -154,7 +156,13 @@ def read_snapshot(connection):
 def open_output(path):
     """A text stream to `path` (gzip when it ends in .gz; "-" for standard output)."""
     if path == "-":
-        yield sys.stdout
+        # UTF-8 whatever the terminal's locale, as in a file.
+        stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8")
+        try:
+            yield stream
+        finally:
+            stream.flush()
+            stream.detach()  # leave sys.stdout open
         return
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "wt", encoding="utf-8") as stream:
