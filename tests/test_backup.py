@@ -282,7 +282,8 @@ def test_a_file_that_is_not_a_backup_is_refused(tmp_path, content):
 
 
 def test_a_missing_file_is_refused(tmp_path):
-    refused(tmp_path / "nowhere.jsonl", "Cannot read")
+    error = refused(tmp_path / "nowhere.jsonl", "Cannot read")
+    assert "not a backup" not in str(error.value)
 
 
 def test_another_format_version_is_refused(backup_file):

@@ -64,6 +64,10 @@ class BackupError(Exception):
     """The file is not a backup this code can restore, or the database cannot take it."""
 
 
+class MissingFile(BackupError):
+    """The file cannot be opened at all."""
+
+
 def is_excluded(model):
     """True for a model left out of backups: named in EXCLUDED, or marked `transient`."""
     meta = model._meta
@@ -240,7 +244,7 @@ def open_input(path):
             gzipped = probe.read(2) == b"\x1f\x8b"
         raw = gzip.open(path, "rb") if gzipped else open(path, "rb")  # noqa: SIM115
     except OSError as error:
-        raise BackupError(f"Cannot read {path}: {error.strerror or error}") from error
+        raise MissingFile(f"Cannot read {path}: {error.strerror or error}.") from error
     with raw, io.TextIOWrapper(raw, encoding="utf-8") as stream:
         yield stream
 
@@ -266,6 +270,8 @@ def read_header(path):
         _, header = next(_lines(path))
     except StopIteration:
         raise BackupError("The file is empty: it is not a backup.") from None
+    except MissingFile:
+        raise
     except BackupError as error:
         raise BackupError(f"This is not a backup made by `manage.py backup`. ({error})") from error
     if not isinstance(header, dict) or header.get("format") != FORMAT:
