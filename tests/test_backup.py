@@ -43,7 +43,9 @@ def expected_tables():
     return {
         model._meta.label
         for model in apps.get_models(include_auto_created=True)
-        if model._meta.label_lower not in NOT_BACKED_UP and model._meta.app_label != "axes"
+        if model._meta.label_lower not in NOT_BACKED_UP
+        and model._meta.app_label != "axes"
+        and not getattr(model, "transient", False)  # a model may mark itself (login throttling)
     }
 
 
@@ -63,17 +65,16 @@ def snapshot():
     for label in expected_tables():
         model = apps.get_model(label)
         fields = model._meta.concrete_fields
-        names = {
-            field.attname: {ContentType: content_types, Permission: permissions}[
-                field.related_model
-            ]
+        names = {ContentType: content_types, Permission: permissions}
+        by_name = {
+            field.attname: names[field.related_model]
             for field in fields
-            if field.is_relation and field.related_model in (ContentType, Permission)
+            if field.is_relation and field.related_model in names
         }
         rows = model._base_manager.order_by("pk").values_list(*(f.attname for f in fields))
         tables[label] = [
             tuple(
-                names[field.attname][value] if field.attname in names else value
+                by_name[field.attname][value] if field.attname in by_name else value
                 for field, value in zip(fields, row, strict=True)
             )
             for row in rows
