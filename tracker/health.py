@@ -9,6 +9,7 @@ failed. Never cached, never a 500.
 import functools
 import logging
 import uuid
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.core.cache import caches
@@ -84,8 +85,11 @@ def run_checks():
     results = {}
     for name, check in checks.items():
         try:
-            # A savepoint inside a request's transaction; a failed query leaves nothing broken.
-            with transaction.atomic():
+            # Inside a transaction (tests), a savepoint, so that a failed query does not abort
+            # the next check on PostgreSQL; outside one, autocommit already isolates them, and
+            # atomic() would take SQLite's write lock (BEGIN IMMEDIATE) for a read.
+            isolated = transaction.atomic() if connection.in_atomic_block else nullcontext()
+            with isolated:
                 results[name] = check(connection)
         except Exception:
             logger.exception("Health check %s failed", name)
