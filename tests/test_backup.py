@@ -34,6 +34,7 @@ NOT_BACKED_UP = {
     "contenttypes.contenttype",
     "auth.permission",
     "sessions.session",
+    "tracker.loginfailure",
     "tracker.searchentry",
     "tracker.dataversion",
 }

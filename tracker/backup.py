@@ -48,6 +48,7 @@ EXCLUDED = {
     # transient: logins end, throttling counters expire
     "sessions.session",
     "axes",
+    "tracker.loginfailure",  # failed admin logins of the last hour (tracker.accounts)
     # derived: the search index is rebuilt and the data version bumped by `restore`
     "tracker.searchentry",
     "tracker.dataversion",
