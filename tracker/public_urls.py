@@ -5,7 +5,7 @@ Every page but the health check is cached for anonymous readers (`tracker.cachin
 
 from django.urls import path, register_converter
 
-from tracker import views
+from tracker import health, views
 from tracker.caching import public_page
 
 
@@ -49,5 +49,5 @@ urlpatterns = [
     path("sources/<id:pk>/", public_page(views.SourceDetailView.as_view()), name="source-detail"),
     path("search/", public_page(views.SearchView.as_view()), name="search"),
     path("feeds/designations/", public_page(views.DesignationFeed()), name="designation-feed"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
 ]

@@ -1,14 +1,11 @@
-"""Public pages: home, lists with filters and exports, detail pages, search, health."""
+"""Public pages: home, lists with filters and exports, detail pages, search."""
 
 import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db import DatabaseError, connection
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import ExtractYear
-from django.http import JsonResponse
-from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
@@ -368,14 +365,3 @@ class DesignationFeed(Feed):
 
     def item_updateddate(self, item):
         return item.updated_at
-
-
-def healthz(request):
-    """Liveness and readiness for a load balancer: 200 when the database answers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "time": timezone.now().isoformat()})
