@@ -20,7 +20,9 @@ import functools
 
 from django.apps import apps
 from django.contrib.contenttypes.fields import GenericForeignKey
-from django.db.models import Exists, OuterRef, Q
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Exists, Expression, OuterRef, Q
 
 from tracker.choices import State
 
@@ -93,19 +95,29 @@ def public_condition(model):
     return condition
 
 
+class ContentTypeId(Expression):
+    """The id of a model's content type, looked up (once, then cached by Django) when the query
+    is compiled rather than when it is built: querysets are built at import time."""
+
+    output_field = models.PositiveIntegerField()
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def as_sql(self, compiler, connection):
+        manager = ContentType.objects.db_manager(connection.alias)
+        return "%s", [manager.get_for_model(self.model).pk]
+
+
 def _generic_public_condition(field):
     """Public when the object the generic key points at is public, whatever its model."""
-    # Matched by the content type's natural key (a join with a tiny table) rather than its id,
-    # so that building a queryset never needs the database.
     condition = Q(pk__in=[])
     for model in cited_models():
-        meta = model._meta
-        condition |= Q(
-            **{
-                f"{field.ct_field}__app_label": meta.app_label,
-                f"{field.ct_field}__model": meta.model_name,
-            }
-        ) & Exists(model.objects.published().filter(pk=OuterRef(field.fk_field)))
+        ct_column = field.model._meta.get_field(field.ct_field).attname
+        condition |= Q(**{ct_column: ContentTypeId(model)}) & Exists(
+            model.objects.published().filter(pk=OuterRef(field.fk_field))
+        )
     return condition
 
 
