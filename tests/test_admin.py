@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from tests import factories
 from tracker.models import Designation, Organisation, Source
@@ -66,7 +67,11 @@ def test_editor_adds_a_designation_which_is_public_once_published(
 
     response = publisher_client.post(
         "/admin/tracker/designation/",
-        {"action": "publish", "_selected_action": [designation.pk]},
+        {
+            "action": "publish",
+            "_selected_action": [designation.pk],
+            "loaded_at": timezone.now().isoformat(),
+        },
     )
     assert response.status_code == 302
     page = client.get("/organisations/fidh/").content.decode()

@@ -5,6 +5,7 @@ import io
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from tests import factories
 from tests.admin_forms import admin_form_data
@@ -21,10 +22,15 @@ def codenames(role):
     return set(Group.objects.get(name=role).permissions.values_list("codename", flat=True))
 
 
-def run_action(client, model, action, *records):
+def run_action(client, model, action, *records, loaded_at=None):
+    """Run a list action as if the list had been loaded at `loaded_at` (default: now)."""
     return client.post(
         CHANGELIST.format(model),
-        {"action": action, "_selected_action": [record.pk for record in records]},
+        {
+            "action": action,
+            "_selected_action": [record.pk for record in records],
+            "loaded_at": (loaded_at or timezone.now()).isoformat(),
+        },
         follow=True,
     )
 

@@ -7,12 +7,13 @@ changed, and any earlier version can be restored from there.
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.forms import BaseGenericInlineFormSet
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.forms import BaseInlineFormSet, ModelForm
+from django.db import models, router, transaction
+from django.forms import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -22,6 +23,19 @@ from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from tracker.choices import State
+from tracker.concurrency import (
+    LIST_CHANGED,
+    LIST_NOT_DATED,
+    RECORD_DELETED,
+    ConcurrencyForm,
+    ConcurrencyFormSetMixin,
+    ListActionForm,
+    deletion,
+    hold_changed,
+    list_loaded_at,
+    with_latest_history,
+    with_token,
+)
 from tracker.imports import (
     DesignationConfirmForm,
     DesignationImportForm,
@@ -73,10 +87,11 @@ def may_delete(user, record):
     return can_publish(user, type(publication_owner(record)))
 
 
-class RecordForm(ModelForm):
+class RecordForm(ConcurrencyForm):
     """Any admin form: refuses, to a user without the publish permission, a change that takes
     a public record off the site by any path other than its state (a foreign key pointed at
-    an unpublished record, a revert, a citation moved to another source)."""
+    an unpublished record, a revert, a citation moved to another source). Saves only over the
+    version of the record its editor opened (ConcurrencyForm)."""
 
     user = None  # set per request by the admin's get_form / get_formset
 
@@ -140,11 +155,11 @@ class GuardedDeletionMixin:
                 raise ValidationError(DELETE_REFUSED.format(record=record))
 
 
-class GuardedInlineFormSet(GuardedDeletionMixin, BaseInlineFormSet):
+class GuardedInlineFormSet(ConcurrencyFormSetMixin, GuardedDeletionMixin, BaseInlineFormSet):
     pass
 
 
-class CitationFormSet(GuardedDeletionMixin, BaseGenericInlineFormSet):
+class CitationFormSet(ConcurrencyFormSetMixin, GuardedDeletionMixin, BaseGenericInlineFormSet):
     def clean(self):
         super().clean()
         record = self.instance
@@ -153,17 +168,25 @@ class CitationFormSet(GuardedDeletionMixin, BaseGenericInlineFormSet):
             kept = [
                 form
                 for form in self.forms
-                if form.cleaned_data.get("source") and not form.cleaned_data.get("DELETE")
+                if form.cleaned_data.get("source") and not self._should_delete_form(form)
             ]
             if not kept:
                 raise ValidationError(reason)
 
 
 class GuardedInline:
-    """An inline whose rows are deleted only by users allowed to (see may_delete)."""
+    """An inline whose rows are deleted only by users allowed to (see may_delete), and saved
+    only over the version their editor opened (tracker.concurrency)."""
 
     form = RecordForm
     formset = GuardedInlineFormSet
+
+    def get_queryset(self, request):
+        # Each row's token names its latest history row: read with the rows, not one by one.
+        return with_latest_history(super().get_queryset(request))
+
+    def get_fieldsets(self, request, obj=None):
+        return with_token(super().get_fieldsets(request, obj))
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -178,10 +201,32 @@ class HistoryAdmin(SimpleHistoryAdmin):
     form = RecordForm
     show_full_result_count = False  # no COUNT(*) over a whole table on every changelist
 
+    def get_fieldsets(self, request, obj=None):
+        # Explicit fieldsets must show the hidden token too; a read-only page has nothing to save.
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            return fieldsets
+        return with_token(fieldsets)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # A revert saves like a change: in one transaction, so that its version check holds.
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, object_id, version_id, extra_context)
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         form.user = request.user
         return form
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # A record deleted while an editor had it open: say by whom, and lead to its history.
+        deleted_by = deletion(self.model, unquote(object_id))
+        if deleted_by is None:
+            return super()._get_obj_does_not_exist_redirect(request, opts, object_id)
+        message = RECORD_DELETED.format(name=opts.verbose_name, by=deleted_by)
+        self.message_user(request, message, messages.WARNING)
+        history = f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_history"
+        return HttpResponseRedirect(reverse(history, args=[unquote(object_id)]))
 
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
@@ -213,6 +258,7 @@ class PublishingAdmin(HistoryAdmin):
     """For records with a publication state: the review flow as actions and a form check."""
 
     form = PublishingForm
+    action_form = ListActionForm  # carries when the list was loaded (see move)
     actions = ["send_to_review", "return_to_draft", "publish", "withdraw"]
     history_list_display = ["state"]
 
@@ -227,17 +273,30 @@ class PublishingAdmin(HistoryAdmin):
         return form
 
     def move(self, request, queryset, state):
+        loaded_at = list_loaded_at(request)
+        if loaded_at is None:
+            self.message_user(request, LIST_NOT_DATED, messages.ERROR)
+            return
         held = 0
         if not self.has_publish_permission(request):
             held = queryset.filter(state=State.PUBLISHED).count()
             queryset = queryset.exclude(state=State.PUBLISHED)
         try:
-            count = queryset.set_state(state, user=request.user)
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                # A move writes only `state` and `updated_at`, so it cannot overwrite anyone's
+                # edits of other fields; what it must not do is act on records the editor has
+                # not seen: any save since the list was loaded (a form, another move, an
+                # import) set a later `updated_at`, so those are left alone.
+                queryset, changed = hold_changed(queryset, loaded_at)
+                count = queryset.set_state(state, user=request.user)
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return
         label = State(state).label.lower()
         self.message_user(request, f"{count} record(s) moved to {label}.", messages.SUCCESS)
+        if changed:
+            names = "; ".join(changed)
+            self.message_user(request, LIST_CHANGED.format(names=names), messages.WARNING)
         if held:
             self.message_user(
                 request, f"{held} published record(s) left as they are. {PUBLISH_REFUSED}"
