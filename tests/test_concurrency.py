@@ -425,6 +425,26 @@ def test_a_bulk_publish_leaves_records_changed_since_the_list_was_loaded(publish
     assert (changed.state, unchanged.state) == (State.REVIEW, State.PUBLISHED)
 
 
+def test_a_bulk_move_on_a_searched_list(publisher_client, memorial):
+    """A search across aliases makes the list's query DISTINCT, which cannot be locked as such."""
+    factories.OrganisationAliasFactory(organisation=memorial, name="OVD")
+    factories.OrganisationAliasFactory(organisation=memorial, name="OVD-Info")
+    page = publisher_client.get("/admin/tracker/organisation/?q=OVD")
+    response = publisher_client.post(
+        "/admin/tracker/organisation/?q=OVD",
+        {
+            "action": "withdraw",
+            "_selected_action": [memorial.pk],
+            "select_across": "1",
+            "loaded_at": page.context["action_form"]["loaded_at"].value(),
+        },
+        follow=True,
+    )
+    assert "1 record(s) moved to withdrawn." in page_text(response)
+    memorial.refresh_from_db()
+    assert memorial.state == State.WITHDRAWN
+
+
 def test_a_bulk_move_after_a_form_save_leaves_the_record(publisher_client, anna_client, memorial):
     loaded_at = (
         publisher_client.get("/admin/tracker/organisation/")

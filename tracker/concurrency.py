@@ -441,7 +441,10 @@ def hold_changed(queryset, loaded_at):
     Call inside a transaction. Every save of a record, by a form, an action or an import,
     sets its `updated_at`.
     """
-    list(queryset.select_for_update(of=("self",)).values_list("pk", flat=True))
+    # Locked by primary key: the list's own query may be DISTINCT (a search across aliases),
+    # which PostgreSQL cannot lock.
+    selected = queryset.model._base_manager.filter(pk__in=queryset.values("pk"))
+    list(selected.select_for_update().values_list("pk", flat=True))
     changed = queryset.filter(updated_at__gt=loaded_at)
     names = [str(record) for record in changed[: NAMED_RECORDS + 1]]
     if len(names) > NAMED_RECORDS:
