@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Runs a GET or HEAD again when its database connection was cut (a server restart).
+    "tracker.db.retry.RetryReadsMiddleware",
     # Records who made each change in the history (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: turns a locked-out login into a clear 429 page.
@@ -108,6 +110,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, but a new connection waits for a restarting server (tracker/db/).
+    DATABASES["default"]["ENGINE"] = "tracker.db.postgresql"
+# How long a new database connection keeps trying while the server (re)starts, in seconds.
+DATABASE_CONNECT_RETRY_SECONDS = float(os.environ.get("DATABASE_CONNECT_RETRY_SECONDS", "15"))
+# A GET or HEAD whose database connection is cut mid-request runs again this many times.
+DATABASE_READ_RETRIES = int(os.environ.get("DATABASE_READ_RETRIES", "1"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
