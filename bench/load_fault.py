@@ -230,6 +230,7 @@ class Tally:
         self.latencies = []  # readers', in seconds
         self.failure_times = []
         self.examples = []
+        self.attempts = []  # (case pk, marker, own) of every save sent, in order
         self.acknowledged = []  # (editor, case pk, marker, own) in order of acknowledgement
         self.refused = 0
 
@@ -308,6 +309,8 @@ def edit(browser, admin, username, case, own, number, tally):
     fields = dict(form.fields)
     marker = f"{username}-{number:05d}-{secrets.token_hex(3)}"
     summary = MARKER.sub("", fields.get("summary", "")) + f" [load {marker}]"
+    with tally.lock:
+        tally.attempts.append((case, marker, own))
     response = browser.submit(path, form, {"summary": summary})
     location = response.header("Location") or ""
     if response.status == 302 and "/login/" not in location:
@@ -378,7 +381,8 @@ def prepare(url, log):
             call_command("create_editor", username, password_stdin=True, stdout=io.StringIO())
         finally:
             sys.stdin = stdin
-    return editors, reader_pages(random.Random(1))  # noqa: S311, editable_cases(len(editors))
+    rng = random.Random(1)  # noqa: S311 (which pages the readers ask for, not a secret)
+    return editors, reader_pages(rng), editable_cases(len(editors))
 
 
 def editable_cases(editors):
@@ -567,23 +571,26 @@ def restart_postgres(restart, url, started, deadline):
 # ---------------------------------------------------------------- checking and reporting
 
 
-def verify(acknowledged):
-    """Lost writes: own cases without their last acknowledged marker, markers without history."""
+def verify(attempts, acknowledged):
+    """Lost writes: an own case that holds neither its last acknowledged marker nor one sent
+    after it (a save that went through although its answer was lost), and any acknowledged
+    marker without its history row."""
     from tracker.models import Case
 
-    pks = {case for _, case, _, _ in acknowledged}
+    pks = {case for case, _, _ in attempts}
     summaries = dict(Case.objects.filter(pk__in=pks).values_list("pk", "summary"))
     history = Case.history.filter(id__in=pks).values_list("summary", flat=True)
     recorded = {marker for text in history for marker in MARKER_IN_TEXT.findall(text or "")}
-    last = {}
-    for _username, case, marker, own in acknowledged:
-        if own:
-            last[case] = marker
-    lost = [
-        f"case {case} lacks {marker}"
-        for case, marker in last.items()
-        if f"[load {marker}]" not in (summaries.get(case) or "")
-    ]
+    acked = {marker for _, _, marker, _ in acknowledged}
+    lost = []
+    for case in {case for case, _, own in attempts if own}:
+        sent = [marker for pk, marker, _ in attempts if pk == case]  # one editor: in order
+        last = max((n for n, marker in enumerate(sent) if marker in acked), default=None)
+        if last is None:
+            continue
+        held = MARKER_IN_TEXT.findall(summaries.get(case) or "")
+        if not held or held[-1] not in sent[last:]:
+            lost.append(f"case {case} lacks {sent[last]} (holds {held[-1] if held else None})")
     lost += [
         f"no history row for {marker} (case {case})"
         for _, case, marker, _ in acknowledged
@@ -757,7 +764,7 @@ def main(argv=None):
             duration = time.monotonic() - started
             stop(gunicorn)
             gunicorn = None
-        lost = verify(tally.acknowledged)
+        lost = verify(tally.attempts, tally.acknowledged)
         lines = report(tally, lost, restart, options, vendor, duration)
         for line in lines:
             log(line)

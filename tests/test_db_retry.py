@@ -8,6 +8,8 @@ import importlib
 
 import psycopg
 import pytest
+from django.contrib.sessions.backends import db as sessions_db
+from django.contrib.sessions.backends.base import UpdateError
 from django.db import OperationalError
 from django.http import HttpResponse
 from django.test import Client
@@ -18,6 +20,7 @@ import tracker.settings
 from tracker.db import retry
 from tracker.db.postgresql import base as retrying
 from tracker.db.postgresql.base import DatabaseWrapper, connect_with_retry
+from tracker.db.sessions import SessionStore
 
 
 class FakeClock:
@@ -209,3 +212,79 @@ def test_a_template_response_is_rendered_inside_the_retry(cut):
     assert response.status_code == 200
     assert response.content == b"rendered"
     assert LazyResponse.renders == 2
+
+
+class FakeWrapper:
+    """A database connection as lost_connections() sees it."""
+
+    def __init__(self, errors_occurred, connection, usable):
+        self.errors_occurred, self.connection, self.usable = errors_occurred, connection, usable
+
+    def is_usable(self):
+        return self.usable
+
+
+def test_lost_connections_are_those_that_failed_and_no_longer_answer(monkeypatch):
+    dead = FakeWrapper(errors_occurred=True, connection="socket", usable=False)
+    dropped = FakeWrapper(errors_occurred=True, connection=None, usable=False)
+    failed_but_fine = FakeWrapper(errors_occurred=True, connection="socket", usable=True)
+    never_failed = FakeWrapper(errors_occurred=False, connection="socket", usable=False)
+    everything = [dead, dropped, failed_but_fine, never_failed]
+
+    class Connections:
+        def all(self, initialized_only):
+            assert initialized_only  # never opens a connection only to test it
+            return everything
+
+    monkeypatch.setattr(retry, "connections", Connections())
+    assert retry.lost_connections() == [dead, dropped]
+
+
+class FailingSave:
+    """Django's SessionStore.save, failing the first `failures` times as a cut connection does."""
+
+    def __init__(self, failures):
+        self.failures = failures
+        self.calls = 0
+        self.real = sessions_db.SessionStore.save
+
+    @property
+    def method(self):
+        return lambda store, must_create=False: self(store, must_create)
+
+    def __call__(self, store, must_create=False):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise UpdateError
+        return self.real(store, must_create)
+
+
+@pytest.mark.django_db
+def test_a_session_whose_save_was_cut_is_saved_again(cut, monkeypatch):
+    store = SessionStore()
+    store["editor"] = "anna"
+    store.create()
+    save = FailingSave(failures=1)
+    monkeypatch.setattr(sessions_db.SessionStore, "save", save.method)
+    store["page"] = "case 5"
+    store.save()
+    assert save.calls == 2
+    assert cut.closed == 1
+    assert SessionStore(store.session_key).load() == {"editor": "anna", "page": "case 5"}
+
+
+@pytest.mark.django_db
+def test_a_session_save_that_failed_otherwise_is_not_repeated(cut, monkeypatch):
+    monkeypatch.setattr(retry, "lost_connections", list)  # e.g. the session was deleted
+    store = SessionStore()
+    store.create()
+    save = FailingSave(failures=1)
+    monkeypatch.setattr(sessions_db.SessionStore, "save", save.method)
+    with pytest.raises(UpdateError):
+        store.save()
+    assert save.calls == 1
+
+
+def test_the_app_uses_these_sessions(settings):
+    assert settings.SESSION_ENGINE == "tracker.db.sessions"
+    assert "tracker.db.retry.RetryReadsMiddleware" in settings.MIDDLEWARE

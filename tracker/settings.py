@@ -166,6 +166,8 @@ SESSION_COOKIE_HTTPONLY = True
 # saves the session again and restarts the clock, so only an idle session (a laptop left open) ends.
 SESSION_COOKIE_AGE = 60 * int(os.environ.get("ADMIN_SESSION_MINUTES", "120"))
 SESSION_SAVE_EVERY_REQUEST = True
+# Database sessions, saved again if a database restart cut the connection (tracker/db/).
+SESSION_ENGINE = "tracker.db.sessions"
 # Cap what one request may post (the admin's largest form is far smaller).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000

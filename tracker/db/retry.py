@@ -18,12 +18,23 @@ RETRIED_METHODS = {"GET", "HEAD"}
 
 
 def lost_connections():
-    """The opened database connections that no longer answer (none on SQLite, always usable)."""
+    """The connections that failed and no longer answer: closed by Django after a failed
+    rollback, or open but dead (never on SQLite, whose connections are always usable)."""
     return [
         wrapper
         for wrapper in connections.all(initialized_only=True)
-        if wrapper.connection is not None and not wrapper.is_usable()
+        if wrapper.errors_occurred and (wrapper.connection is None or not wrapper.is_usable())
     ]
+
+
+def close_lost_connections():
+    """Close the lost connections, so that the next query opens a new one; True if any."""
+    lost = lost_connections()
+    for wrapper in lost:
+        # Closing a connection whose server has gone may itself fail.
+        with contextlib.suppress(DatabaseError):
+            wrapper.close()
+    return bool(lost)
 
 
 class RetryReadsMiddleware:
@@ -50,8 +61,7 @@ class RetryReadsMiddleware:
                     response = response.render()
                 return response
             except (OperationalError, InterfaceError) as error:
-                lost = lost_connections()
-                if attempt == retries or not lost:
+                if attempt == retries or not close_lost_connections():
                     raise
                 logger.warning(
                     "Connection lost during %s %s (%s); running it again",
@@ -59,8 +69,4 @@ class RetryReadsMiddleware:
                     request.path,
                     error,
                 )
-                for wrapper in lost:
-                    # Closing a connection whose server has gone may itself fail.
-                    with contextlib.suppress(DatabaseError):
-                        wrapper.close()
         return None  # not reached: the last attempt returns or raises
