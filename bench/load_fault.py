@@ -766,6 +766,12 @@ def main(argv=None):
             gunicorn = None
         lost = verify(tally.attempts, tally.acknowledged)
         lines = report(tally, lost, restart, options, vendor, duration)
+        served = log_path.read_text(errors="replace")
+        lines.append(
+            f"in gunicorn's log: {served.count('running it again')} reads run again after a cut "
+            f"connection, {served.count('Database connection attempt')} connection attempts "
+            f"retried, {served.count('Traceback')} tracebacks"
+        )
         for line in lines:
             log(line)
         failed = (
