@@ -152,6 +152,7 @@ class FormParser(html.parser.HTMLParser):
         self.form_id, self.button = form_id, button
         self.form = None
         self.inside = False
+        self.pressed = False
         self.select = None  # (name, multiple, [(value, selected)])
         self.option = None  # [value or None, text, selected]
         self.textarea = None  # [name, text]
@@ -170,8 +171,9 @@ class FormParser(html.parser.HTMLParser):
                 if "checked" in attrs:
                     self.form.fields.append((name, attrs.get("value", "on")))
             elif kind in {"submit", "image", "button"}:
-                if name == self.button:
+                if name == self.button and not self.pressed:  # one button is pressed
                     self.form.fields.append((name, attrs.get("value", "")))
+                    self.pressed = True
             elif kind not in {"reset", "file"}:
                 self.form.fields.append((name, attrs.get("value", "")))
         elif tag == "select" and name:
@@ -793,7 +795,9 @@ def main(argv=None):
             from django.db import connections
 
             connections.close_all()
-        if not options.keep:
+        if options.keep:
+            print(f"Kept the database {url} and {workdir}", flush=True)
+        else:
             if postgres:
                 drop_postgres(url)
             shutil.rmtree(workdir, ignore_errors=True)
