@@ -5,6 +5,7 @@ Nothing is restarted here: connection factories and views fail on cue. `make loa
 """
 
 import importlib
+import sqlite3
 
 import psycopg
 import pytest
@@ -111,17 +112,56 @@ def test_settings_choose_the_retrying_backend_for_postgresql(monkeypatch):
         importlib.reload(tracker.settings)
 
 
+def cut(cause):
+    """Django's error for a database error `cause`, chained as Django raises it."""
+    try:
+        raise cause
+    except (psycopg.Error, sqlite3.Error) as error:
+        try:
+            raise OperationalError(str(error)) from error
+        except OperationalError as wrapped:
+            return wrapped
+
+
+def admin_shutdown():
+    return errors.AdminShutdown("terminating connection due to administrator command")
+
+
+@pytest.mark.parametrize(
+    "cause, lost",
+    [
+        (admin_shutdown(), True),
+        (psycopg.OperationalError("server closed the connection unexpectedly"), True),
+        (psycopg.InterfaceError("the connection is closed"), True),
+        (errors.QueryCanceled("canceling statement due to statement timeout"), False),
+        (errors.SerializationFailure("could not serialize access"), False),
+        (sqlite3.OperationalError("database is locked"), False),
+    ],
+)
+def test_connection_lost_tells_a_cut_connection_from_other_errors(cause, lost):
+    assert retry.connection_lost(cut(cause)) is lost
+
+
+def test_a_cut_connection_is_found_through_the_errors_raised_from_it():
+    try:
+        raise UpdateError from cut(admin_shutdown())
+    except UpdateError as error:
+        assert retry.connection_lost(error)
+    assert not retry.connection_lost(UpdateError())
+
+
 class FlakyView:
-    """A view whose database connection is cut the first `failures` times it runs."""
+    """A view failing with `cause` (a cut connection unless told) the first `failures` times."""
 
     def __init__(self):
         self.failures = 0
         self.calls = 0
+        self.cause = admin_shutdown
 
     def __call__(self, request):
         self.calls += 1
         if self.calls <= self.failures:
-            raise OperationalError("terminating connection due to administrator command")
+            raise cut(self.cause())
         return HttpResponse(f"answered on call {self.calls}")
 
 
@@ -138,35 +178,35 @@ class FakeConnection:
 
 
 @pytest.fixture
-def cut(monkeypatch):
-    """The flaky view, failing once, with one connection reported lost when it fails."""
-    flaky.failures, flaky.calls = 1, 0
-    lost = FakeConnection()
-    monkeypatch.setattr(retry, "lost_connections", lambda: [lost])
-    return lost
+def broken(monkeypatch):
+    """The flaky view, failing once, with one connection reported broken."""
+    flaky.failures, flaky.calls, flaky.cause = 1, 0, admin_shutdown
+    connection = FakeConnection()
+    monkeypatch.setattr(retry, "broken_connections", lambda: [connection])
+    return connection
 
 
 @pytest.mark.urls(__name__)
 @pytest.mark.parametrize("method", ["get", "head"])
-def test_a_read_cut_from_its_database_runs_again(cut, method):
+def test_a_read_cut_from_its_database_runs_again(broken, method):
     response = getattr(Client(raise_request_exception=True), method)("/flaky/")
     assert response.status_code == 200
     assert flaky.calls == 2
-    assert cut.closed == 1
+    assert broken.closed == 1
     if method == "get":
         assert response.content == b"answered on call 2"
 
 
 @pytest.mark.urls(__name__)
-def test_a_post_cut_from_its_database_is_not_run_again(cut):
+def test_a_post_cut_from_its_database_is_not_run_again(broken):
     response = Client(raise_request_exception=False).post("/flaky/")
     assert response.status_code == 500
     assert flaky.calls == 1
-    assert cut.closed == 0
+    assert broken.closed == 0
 
 
 @pytest.mark.urls(__name__)
-def test_a_read_runs_again_only_database_read_retries_times(cut, settings):
+def test_a_read_runs_again_only_database_read_retries_times(broken, settings):
     settings.DATABASE_READ_RETRIES = 2
     flaky.failures = 5
     response = Client(raise_request_exception=False).get("/flaky/")
@@ -175,8 +215,15 @@ def test_a_read_runs_again_only_database_read_retries_times(cut, settings):
 
 
 @pytest.mark.urls(__name__)
-def test_an_error_that_left_the_connection_usable_is_not_retried(cut, monkeypatch):
-    monkeypatch.setattr(retry, "lost_connections", list)  # e.g. a statement timeout
+@pytest.mark.parametrize(
+    "cause",
+    [
+        lambda: errors.QueryCanceled("canceling statement due to statement timeout"),
+        lambda: sqlite3.OperationalError("database is locked"),
+    ],
+)
+def test_a_read_that_failed_otherwise_is_not_run_again(broken, cause):
+    flaky.cause = cause
     response = Client(raise_request_exception=False).get("/flaky/")
     assert response.status_code == 500
     assert flaky.calls == 1
@@ -193,7 +240,7 @@ class LazyResponse(HttpResponse):
             return self
         LazyResponse.renders += 1
         if LazyResponse.renders == 1:
-            raise OperationalError("server closed the connection unexpectedly")
+            raise cut(psycopg.OperationalError("server closed the connection unexpectedly"))
         self.is_rendered = True
         return self
 
@@ -206,7 +253,7 @@ urlpatterns.append(path("lazy/", lazy_view))
 
 
 @pytest.mark.urls(__name__)
-def test_a_template_response_is_rendered_inside_the_retry(cut):
+def test_a_template_response_is_rendered_inside_the_retry(broken):
     LazyResponse.renders = 0
     response = Client(raise_request_exception=True).get("/lazy/")
     assert response.status_code == 200
@@ -215,36 +262,34 @@ def test_a_template_response_is_rendered_inside_the_retry(cut):
 
 
 class FakeWrapper:
-    """A database connection as lost_connections() sees it."""
+    """A database connection as broken_connections() sees it."""
 
-    def __init__(self, errors_occurred, connection, usable):
-        self.errors_occurred, self.connection, self.usable = errors_occurred, connection, usable
+    def __init__(self, connection, usable):
+        self.connection, self.usable = connection, usable
 
     def is_usable(self):
         return self.usable
 
 
-def test_lost_connections_are_those_that_failed_and_no_longer_answer(monkeypatch):
-    dead = FakeWrapper(errors_occurred=True, connection="socket", usable=False)
-    dropped = FakeWrapper(errors_occurred=True, connection=None, usable=False)
-    failed_but_fine = FakeWrapper(errors_occurred=True, connection="socket", usable=True)
-    never_failed = FakeWrapper(errors_occurred=False, connection="socket", usable=False)
-    everything = [dead, dropped, failed_but_fine, never_failed]
+def test_broken_connections_are_open_ones_that_no_longer_answer(monkeypatch):
+    dead = FakeWrapper(connection="socket", usable=False)
+    closed = FakeWrapper(connection=None, usable=False)  # nothing to close
+    fine = FakeWrapper(connection="socket", usable=True)
 
     class Connections:
         def all(self, initialized_only):
             assert initialized_only  # never opens a connection only to test it
-            return everything
+            return [dead, closed, fine]
 
     monkeypatch.setattr(retry, "connections", Connections())
-    assert retry.lost_connections() == [dead, dropped]
+    assert retry.broken_connections() == [dead]
 
 
 class FailingSave:
-    """Django's SessionStore.save, failing the first `failures` times as a cut connection does."""
+    """Django's SessionStore.save, failing the first `failures` times with `error()`."""
 
-    def __init__(self, failures):
-        self.failures = failures
+    def __init__(self, failures, error):
+        self.failures, self.error = failures, error
         self.calls = 0
         self.real = sessions_db.SessionStore.save
 
@@ -255,30 +300,40 @@ class FailingSave:
     def __call__(self, store, must_create=False):
         self.calls += 1
         if self.calls <= self.failures:
-            raise UpdateError
+            raise self.error()
         return self.real(store, must_create)
 
 
+def update_cut():
+    """UpdateError as Django's SessionStore.save raises it when the connection is cut."""
+    try:
+        raise cut(admin_shutdown())
+    except OperationalError:
+        try:
+            raise UpdateError  # noqa: B904 (implicitly chained, as in Django)
+        except UpdateError as error:
+            return error
+
+
 @pytest.mark.django_db
-def test_a_session_whose_save_was_cut_is_saved_again(cut, monkeypatch):
+def test_a_session_whose_save_was_cut_is_saved_again(broken, monkeypatch):
     store = SessionStore()
     store["editor"] = "anna"
     store.create()
-    save = FailingSave(failures=1)
+    save = FailingSave(failures=1, error=update_cut)
     monkeypatch.setattr(sessions_db.SessionStore, "save", save.method)
     store["page"] = "case 5"
     store.save()
     assert save.calls == 2
-    assert cut.closed == 1
+    assert broken.closed == 1
     assert SessionStore(store.session_key).load() == {"editor": "anna", "page": "case 5"}
 
 
 @pytest.mark.django_db
-def test_a_session_save_that_failed_otherwise_is_not_repeated(cut, monkeypatch):
-    monkeypatch.setattr(retry, "lost_connections", list)  # e.g. the session was deleted
+def test_a_session_save_that_failed_otherwise_is_not_repeated(broken, monkeypatch):
     store = SessionStore()
     store.create()
-    save = FailingSave(failures=1)
+    save = FailingSave(failures=1, error=UpdateError)  # e.g. the session was deleted
     monkeypatch.setattr(sessions_db.SessionStore, "save", save.method)
     with pytest.raises(UpdateError):
         store.save()

@@ -16,7 +16,8 @@ class SessionStore(db.SessionStore):
     def save(self, must_create=False):
         try:
             return super().save(must_create)
-        except (UpdateError, DatabaseError):
-            if not retry.close_lost_connections():
+        except (UpdateError, DatabaseError) as error:
+            if not retry.connection_lost(error):
                 raise
+            retry.reset_broken_connections()
             return super().save(must_create)
