@@ -11,13 +11,15 @@ import psycopg
 import pytest
 from django.contrib.sessions.backends import db as sessions_db
 from django.contrib.sessions.backends.base import UpdateError
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.http import HttpResponse
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import path
 from psycopg import errors
 
 import tracker.settings
+from tests import factories
 from tracker.db import retry
 from tracker.db.postgresql import base as retrying
 from tracker.db.postgresql.base import DatabaseWrapper, connect_with_retry
@@ -343,3 +345,18 @@ def test_a_session_save_that_failed_otherwise_is_not_repeated(broken, monkeypatc
 def test_the_app_uses_these_sessions(settings):
     assert settings.SESSION_ENGINE == "tracker.db.sessions"
     assert "tracker.db.retry.RetryReadsMiddleware" in settings.MIDDLEWARE
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("export_format", ["csv", "json"])
+def test_a_small_export_reads_its_rows_in_the_view_where_a_cut_can_be_retried(export_format):
+    # Once streaming has begun, a cut connection can only truncate the download.
+    cases = factories.CaseFactory.create_batch(3)
+    with CaptureQueriesContext(connection) as in_view:
+        response = Client().get(f"/cases/?format={export_format}")
+    assert response.status_code == 200
+    assert any("tracker_case" in query["sql"] for query in in_view.captured_queries)
+    with CaptureQueriesContext(connection) as while_streaming:
+        content = b"".join(response.streaming_content).decode()
+    assert while_streaming.captured_queries == []
+    assert all(case.title in content for case in cases)
