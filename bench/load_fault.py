@@ -16,7 +16,9 @@ synthetic record and four editor accounts, serves the app with gunicorn (2 sync 
 
 Then it checks that every acknowledged save is in the database: each editor's own cases hold
 the last marker acknowledged for them, and every acknowledged marker has its history row. It
-prints a report and exits 1 on any 5xx, failed request or lost write.
+prints a report and exits 1 on any 5xx, failed request or lost write (with --allow-cut-saves,
+saves that the restart cut in the middle and that were verifiably not saved are let pass: the
+app never runs a POST again).
 
 Run from the repository root with the project's virtualenv:
     .venv/bin/python bench/load_fault.py [--duration 60] [--database-url postgres://...]
