@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint serve-setup bench-search bench clean
+.PHONY: run test lint serve-setup bench-search bench load clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ bench: $(VENV)/.runtime .secret_key
 	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py collectstatic --noinput --verbosity 0
 	SECRET_KEY="$$(cat .secret_key)" DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) manage.py migrate --noinput --verbosity 0
 	SECRET_KEY="$$(cat .secret_key)" DATABASE_URL="$(BENCH_DATABASE_URL)" $(PY) manage.py site_benchmark
+
+# Load-and-fault test (bench/load_fault.py): readers and 4 editors under gunicorn for 60 s, in a
+# throwaway database (SQLite, or <name>_load_fault beside LOAD_DATABASE_URL's database); then every
+# acknowledged save is checked. On PostgreSQL, LOAD_ARGS=--restart-postgres restarts the server mid-run.
+LOAD_DATABASE_URL ?=
+LOAD_ARGS ?=
+load: $(VENV)/.runtime
+	$(PY) bench/load_fault.py --database-url "$(LOAD_DATABASE_URL)" $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Runs a GET or HEAD again when its database connection was cut (a server restart).
+    "tracker.db.retry.RetryReadsMiddleware",
     # Records who made each change in the history (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: turns a locked-out login into a clear 429 page.
@@ -110,6 +112,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, but a new connection waits for a restarting server (tracker/db/).
+    DATABASES["default"]["ENGINE"] = "tracker.db.postgresql"
+# How long a new database connection keeps trying while the server (re)starts, in seconds.
+DATABASE_CONNECT_RETRY_SECONDS = float(os.environ.get("DATABASE_CONNECT_RETRY_SECONDS", "15"))
+# A GET or HEAD whose database connection is cut mid-request runs again this many times.
+DATABASE_READ_RETRIES = int(os.environ.get("DATABASE_READ_RETRIES", "1"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -159,6 +168,8 @@ SESSION_COOKIE_HTTPONLY = True
 # saves the session again and restarts the clock, so only an idle session (a laptop left open) ends.
 SESSION_COOKIE_AGE = 60 * int(os.environ.get("ADMIN_SESSION_MINUTES", "120"))
 SESSION_SAVE_EVERY_REQUEST = True
+# Database sessions, saved again if a database restart cut the connection (tracker/db/).
+SESSION_ENGINE = "tracker.db.sessions"
 # Cap what one request may post (the admin's largest form is far smaller).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000

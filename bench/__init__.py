@@ -1,0 +1,1 @@
+"""Tools that are not the app: load and fault tests."""
