@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from django.contrib.sessions.backends import db as sessions_db
 from django.contrib.sessions.backends.base import UpdateError
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -24,6 +24,7 @@ from tracker.db import retry
 from tracker.db.postgresql import base as retrying
 from tracker.db.postgresql.base import DatabaseWrapper, connect_with_retry
 from tracker.db.sessions import SessionStore
+from tracker.models import Organisation
 
 
 class FakeClock:
@@ -200,11 +201,65 @@ def test_a_read_cut_from_its_database_runs_again(broken, method):
 
 
 @pytest.mark.urls(__name__)
-def test_a_post_cut_from_its_database_is_not_run_again(broken):
-    response = Client(raise_request_exception=False).post("/flaky/")
-    assert response.status_code == 500
-    assert flaky.calls == 1
-    assert broken.closed == 0
+def test_a_post_cut_before_it_wrote_anything_runs_again(broken):
+    response = Client(raise_request_exception=True).post("/flaky/")
+    assert response.status_code == 200
+    assert flaky.calls == 2
+
+
+class FlakyWrite:
+    """A POST view that saves an organisation, then fails once with a cut connection: inside
+    the transaction (`inside`), after committing it (`after_commit`), or after a save outside
+    any transaction (`autocommit`)."""
+
+    def __init__(self):
+        self.calls = 0
+        self.where = "inside"
+
+    def __call__(self, request):
+        self.calls += 1
+        fail = self.calls == 1
+        if self.where == "autocommit":
+            factories.OrganisationFactory()
+        else:
+            with transaction.atomic():
+                factories.OrganisationFactory()
+                if fail and self.where == "inside":
+                    raise cut(admin_shutdown())
+        if fail:
+            raise cut(admin_shutdown())
+        return HttpResponse("saved")
+
+
+flaky_write = FlakyWrite()
+urlpatterns.append(path("flaky-write/", flaky_write))
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "where, status, saved",
+    [("inside", 200, 1), ("after_commit", 500, 1), ("autocommit", 500, 1)],
+)
+def test_a_write_runs_again_only_when_its_cut_left_nothing_in_the_database(
+    broken, where, status, saved
+):
+    flaky_write.calls, flaky_write.where = 0, where
+    response = Client(raise_request_exception=False).post("/flaky-write/")
+    assert response.status_code == status
+    assert flaky_write.calls == (2 if status == 200 else 1)
+    assert Organisation.objects.count() == saved  # never twice, never lost
+
+
+def test_a_commit_sent_counts_as_a_trace(monkeypatch):
+    trace = retry.Trace()
+    assert not trace.may_have_left_something()
+
+    class Wrapper:
+        commits_sent = 1
+
+    monkeypatch.setattr(retry, "connections", type("C", (), {"all": lambda self: [Wrapper()]})())
+    assert trace.may_have_left_something()
 
 
 @pytest.mark.urls(__name__)
@@ -344,7 +399,7 @@ def test_a_session_save_that_failed_otherwise_is_not_repeated(broken, monkeypatc
 
 def test_the_app_uses_these_sessions(settings):
     assert settings.SESSION_ENGINE == "tracker.db.sessions"
-    assert "tracker.db.retry.RetryReadsMiddleware" in settings.MIDDLEWARE
+    assert "tracker.db.retry.RetryCutRequestsMiddleware" in settings.MIDDLEWARE
 
 
 @pytest.mark.django_db

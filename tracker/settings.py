@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Runs a GET or HEAD again when its database connection was cut (a server restart).
-    "tracker.db.retry.RetryReadsMiddleware",
+    "tracker.db.retry.RetryCutRequestsMiddleware",
     # Records who made each change in the history (django-simple-history).
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: turns a locked-out login into a clear 429 page.

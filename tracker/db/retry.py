@@ -1,13 +1,19 @@
-"""Run a read (GET or HEAD) again when its database connection was cut mid-request.
+"""Run a request again when its database connection was cut mid-request.
 
 A PostgreSQL restart ends every open connection: a request that was between two queries at
-that moment fails on the next one. A read has no effect worth keeping, so it can run again
-from the start on a new connection (which tracker.db.postgresql waits for). A POST never is:
-whether its writes were committed before the cut cannot be known here.
+that moment fails on the next one. A read (GET, HEAD) has no effect worth keeping, so it runs
+again from the start on a new connection (which tracker.db.postgresql waits for). A write
+(POST…) runs again only when its attempt provably left nothing in the database: no statement
+ran outside a transaction (each of those commits by itself) and no transaction was committed,
+or even sent to be committed (`Trace`). A cut inside the admin's transaction, the usual case,
+rolls everything back: the editor's save then goes through on the second attempt instead of
+failing. When the cut falls on the COMMIT itself, nobody can tell whether it was kept: that
+request fails as before.
 """
 
 import contextlib
 import logging
+import re
 
 import psycopg
 from django.conf import settings
@@ -18,6 +24,8 @@ from tracker.db.postgresql.base import is_transient
 logger = logging.getLogger(__name__)
 
 RETRIED_METHODS = {"GET", "HEAD"}
+# Statements that change nothing, even outside a transaction.
+READ_ONLY = re.compile(r"\s*(SELECT|BEGIN|SAVEPOINT|RELEASE|ROLLBACK|SHOW|SET)\b", re.IGNORECASE)
 
 
 def connection_lost(error):
@@ -56,10 +64,46 @@ def reset_broken_connections():
             wrapper.close()
 
 
-class RetryReadsMiddleware:
-    """Calls the view of a GET or HEAD again, up to DATABASE_READ_RETRIES times, after an
-    error from a cut database connection. Any other error, and every other method, goes on
-    as usual."""
+class Trace:
+    """Whether one attempt of a view may have left something in the database: a statement that
+    changes data run outside a transaction, a transaction committed, or a COMMIT sent (see
+    `commits_sent` of tracker.db.postgresql's connections)."""
+
+    def __init__(self):
+        self.left = False
+        self.commits = self.commits_sent()
+
+    @staticmethod
+    def commits_sent():
+        return sum(getattr(wrapper, "commits_sent", 0) for wrapper in connections.all())
+
+    def __call__(self, execute, sql, params, many, context):
+        connection = context["connection"]
+        if not READ_ONLY.match(sql):
+            if connection.in_atomic_block:
+                connection.on_commit(self.mark)  # runs only if this transaction is kept
+            else:
+                self.left = True
+        return execute(sql, params, many, context)
+
+    def mark(self):
+        self.left = True
+
+    def may_have_left_something(self):
+        return self.left or self.commits_sent() != self.commits
+
+    @contextlib.contextmanager
+    def watching(self):
+        with contextlib.ExitStack() as stack:
+            for wrapper in connections.all():
+                stack.enter_context(wrapper.execute_wrapper(self))
+            yield self
+
+
+class RetryCutRequestsMiddleware:
+    """Calls the view again, up to DATABASE_READ_RETRIES times, after an error from a cut
+    database connection: a GET or HEAD always, any other method only when its attempt left
+    nothing in the database (see `Trace`). Any other error goes on as usual."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -68,19 +112,21 @@ class RetryReadsMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.method not in RETRIED_METHODS:
-            return None
         retries = settings.DATABASE_READ_RETRIES
+        read = request.method in RETRIED_METHODS
         for attempt in range(retries + 1):
+            trace = Trace()
             try:
-                response = view_func(request, *view_args, **view_kwargs)
-                # A template response queries lazily while it renders: render it here, inside
-                # the retry (Django does not render it twice).
-                if callable(getattr(response, "render", None)):
-                    response = response.render()
+                with trace.watching():
+                    response = view_func(request, *view_args, **view_kwargs)
+                    # A template response queries lazily while it renders: render it here,
+                    # inside the retry (Django does not render it twice).
+                    if callable(getattr(response, "render", None)):
+                        response = response.render()
                 return response
             except (OperationalError, InterfaceError) as error:
-                if attempt == retries or not connection_lost(error):
+                kept = not read and trace.may_have_left_something()
+                if attempt == retries or kept or not connection_lost(error):
                     raise
                 logger.warning(
                     "Connection lost during %s %s (%s); running it again",

@@ -62,7 +62,15 @@ def connect_with_retry(connect, retry_seconds, sleep=time.sleep, clock=time.mono
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    """PostgreSQL, as Django ships it, but a new connection waits for a restarting server."""
+    """PostgreSQL, as Django ships it, but a new connection waits for a restarting server, and
+    it counts the COMMITs it sends (a request cut after one may not run again: tracker.db.retry).
+    """
+
+    commits_sent = 0
+
+    def _commit(self):
+        self.commits_sent += 1
+        return super()._commit()
 
     def get_new_connection(self, conn_params):
         parent = super().get_new_connection
