@@ -415,7 +415,7 @@ def reader_pages(rng):
     laws = sample(Law.objects.published())
     cases = sample(Case.objects.published())
     people = sample(Person.objects.published())
-    sources = sample(Source.objects.all())
+    sources = sample(Source.objects.published())
     designations = sample(Designation.objects.published().select_related("law"))
     charge_laws = sorted({c.law.slug for c in Charge.objects.select_related("law")[:500]})
     words = [w for o in organisations + people for w in o.name.split() if len(w) > 3]
@@ -430,7 +430,7 @@ def reader_pages(rng):
         "/laws/": Law.objects.published().count(),
         "/cases/": Case.objects.published().count(),
         "/people/": Person.objects.published().count(),
-        "/sources/": Source.objects.count(),
+        "/sources/": Source.objects.published().count(),
     }
 
     def a_list():
