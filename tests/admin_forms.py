@@ -18,3 +18,14 @@ def admin_form_data(response):
         for form in inline.formset.forms:
             add(form)
     return data
+
+
+def change_url(record):
+    return f"/admin/tracker/{record._meta.model_name}/{record.pk}/change/"
+
+
+def change_form(client, record, **changes):
+    """The admin change form of `record` as shown, with `changes` applied, posted back."""
+    data = admin_form_data(client.get(change_url(record)))
+    data.update(changes)
+    return client.post(change_url(record), data)

@@ -9,7 +9,7 @@ from django.db.models.signals import pre_save
 from django.test.utils import CaptureQueriesContext
 
 from tests import factories
-from tests.admin_forms import admin_form_data
+from tests.admin_forms import admin_form_data, change_url
 from tests.conftest import logged_in, staff_member
 from tests.test_editors import page_text, run_action
 from tests.test_history import history_url
@@ -28,10 +28,6 @@ CITATIONS = "tracker-citation-content_type-object_id"
 def anna_client(django_user_model):
     """A second publisher, who saves first."""
     return logged_in(staff_member(django_user_model, "anna", PUBLISHER))
-
-
-def change_url(record):
-    return f"/admin/tracker/{record._meta.model_name}/{record.pk}/change/"
 
 
 def opened(client, record):

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from tests import factories
-from tests.admin_forms import admin_form_data
+from tests.admin_forms import change_form
 from tracker.choices import State
 from tracker.models import Designation, Organisation, OrganisationAlias
 from tracker.roles import EDITOR, PUBLISHER, ensure_roles
@@ -37,14 +37,6 @@ def run_action(client, model, action, *records, loaded_at=None):
 
 def page_text(response):
     return response.content.decode()
-
-
-def change_form(client, record, **changes):
-    """The admin change form of `record` as shown, with `changes` applied, posted back."""
-    url = f"/admin/tracker/{record._meta.model_name}/{record.pk}/change/"
-    data = admin_form_data(client.get(url))
-    data.update(changes)
-    return client.post(url, data)
 
 
 # Roles

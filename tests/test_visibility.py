@@ -4,22 +4,11 @@ only a publisher may take a public record off the site, by whatever path."""
 import pytest
 
 from tests import factories
-from tests.admin_forms import admin_form_data
+from tests.admin_forms import admin_form_data, change_form, change_url
 from tracker.choices import State
 from tracker.models import Case, Designation, Law, Person, Source
 
 pytestmark = pytest.mark.django_db
-
-
-def change_url(record):
-    return f"/admin/tracker/{record._meta.model_name}/{record.pk}/change/"
-
-
-def post_change(client, record, **changes):
-    """The admin change form of `record` as shown, with `changes` applied, posted back."""
-    data = admin_form_data(client.get(change_url(record)))
-    data.update(changes)
-    return client.post(change_url(record), data)
 
 
 def case_titles(client, query):
@@ -97,7 +86,7 @@ def test_editor_cannot_hide_a_designation_by_pointing_it_at_a_draft_law(
     client, editor_client, designation
 ):
     draft_law = factories.LawFactory(state=State.DRAFT)
-    response = post_change(editor_client, designation, law=draft_law.pk)
+    response = change_form(editor_client, designation, law=draft_law.pk)
     assert response.status_code == 200
     assert "would take" in response.content.decode()
     assert Designation.objects.get(pk=designation.pk).law_id == designation.law_id
@@ -108,14 +97,14 @@ def test_editor_cannot_hide_a_designation_by_moving_it_to_a_draft_organisation(
     editor_client, designation
 ):
     draft = factories.OrganisationFactory(state=State.REVIEW)
-    response = post_change(editor_client, designation, organisation=draft.pk)
+    response = change_form(editor_client, designation, organisation=draft.pk)
     assert "would take" in response.content.decode()
     assert Designation.objects.get(pk=designation.pk).organisation_id != draft.pk
 
 
 def test_publisher_may_point_a_designation_at_a_draft_law(publisher_client, designation):
     draft_law = factories.LawFactory(state=State.DRAFT)
-    response = post_change(publisher_client, designation, law=draft_law.pk)
+    response = change_form(publisher_client, designation, law=draft_law.pk)
     assert response.status_code == 302
     assert not Designation.objects.published().filter(pk=designation.pk).exists()
 
@@ -124,14 +113,14 @@ def test_editor_may_change_the_law_of_a_public_designation_to_another_public_one
     editor_client, designation
 ):
     other = factories.LawFactory()
-    assert post_change(editor_client, designation, law=other.pk).status_code == 302
+    assert change_form(editor_client, designation, law=other.pk).status_code == 302
     assert Designation.objects.get(pk=designation.pk).law == other
 
 
 def test_editor_cannot_hide_a_charge_of_a_public_case_behind_a_draft_law(editor_client):
     charge = factories.ChargeFactory(description="treason")
     draft_law = factories.LawFactory(state=State.DRAFT)
-    response = post_change(editor_client, charge.case, **{"charges-0-law": draft_law.pk})
+    response = change_form(editor_client, charge.case, **{"charges-0-law": draft_law.pk})
     assert "would take" in response.content.decode()
     charge.refresh_from_db()
     assert charge.law != draft_law
@@ -144,13 +133,13 @@ def test_editor_cannot_move_the_only_public_citation_of_a_source(editor_client):
     assert Source.objects.published().filter(pk=draft_source.pk).exists()
     other = factories.SourceFactory()
     prefix = "tracker-citation-content_type-object_id-0"
-    response = post_change(editor_client, organisation, **{f"{prefix}-source": other.pk})
+    response = change_form(editor_client, organisation, **{f"{prefix}-source": other.pk})
     assert "off the public site" in response.content.decode()
     citation.refresh_from_db()
     assert citation.source == draft_source
     # Once another public record cites it too, moving this citation hides nothing.
     factories.CitationFactory.for_object(factories.PersonFactory(), source=draft_source)
-    response = post_change(editor_client, organisation, **{f"{prefix}-source": other.pk})
+    response = change_form(editor_client, organisation, **{f"{prefix}-source": other.pk})
     assert response.status_code == 302
     citation.refresh_from_db()
     assert citation.source == other
@@ -161,7 +150,7 @@ def test_editor_cannot_revert_a_designation_to_a_version_under_a_withdrawn_law(
 ):
     first_law = designation.law
     first_version = designation.history.earliest()
-    assert post_change(publisher_client, designation, law=factories.LawFactory().pk).status_code
+    assert change_form(publisher_client, designation, law=factories.LawFactory().pk).status_code
     Law.objects.filter(pk=first_law.pk).set_state(State.WITHDRAWN)
     url = f"{change_url(designation).removesuffix('change/')}history/{first_version.pk}/"
     data = admin_form_data(editor_client.get(url))
@@ -173,7 +162,7 @@ def test_editor_cannot_revert_a_designation_to_a_version_under_a_withdrawn_law(
 def test_editor_may_change_anything_in_a_draft(editor_client):
     draft = factories.DesignationFactory(state=State.DRAFT)
     draft_law = factories.LawFactory(state=State.DRAFT)
-    assert post_change(editor_client, draft, law=draft_law.pk).status_code == 302
+    assert change_form(editor_client, draft, law=draft_law.pk).status_code == 302
 
 
 def test_a_source_is_public_once_published_or_cited_by_a_public_record(client):
