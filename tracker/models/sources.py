@@ -7,7 +7,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -142,7 +142,14 @@ class Source(PartialDatesMixin, TrackedModel):
             ),
             web_address_only("url"),
         ]
-        indexes = [models.Index(fields=["kind"]), models.Index(fields=["reliability"])]
+        indexes = [
+            models.Index(fields=["kind"]),
+            models.Index(fields=["reliability"]),
+            # The public list walks sources in its order and stops at a page of public ones,
+            # instead of testing every source before sorting them (SQLite puts NULLs last in
+            # a descending index, as the order asks).
+            models.Index(F("published_date").desc(), "title", "id", name="source_list_order"),
+        ]
 
     def __str__(self):
         return self.title
