@@ -14,6 +14,7 @@ from tracker import search
 from tracker.choices import (
     CaseStatus,
     DesignationKind,
+    EventKind,
     LawKind,
     OrganisationKind,
     PersonRole,
@@ -161,3 +162,48 @@ class SourceFilter(SearchFilterSet):
     class Meta:
         model = Source
         fields = ["q", "kind", "reliability"]
+
+
+class DesignationFilter(django_filters.FilterSet):
+    """Designations by type, law, organisation, organisation's country and year of decision."""
+
+    q = django_filters.CharFilter(label="Search organisations", method="filter_text")
+    kind = django_filters.ChoiceFilter(label="Designation", choices=DesignationKind.choices)
+    law = published_law_filter()
+    organisation = django_filters.ModelChoiceFilter(
+        queryset=Organisation.objects.published().only("slug", "name"),
+        to_field_name="slug",
+        widget=forms.TextInput(attrs={"placeholder": "from /organisations/…/"}),
+        label="Organisation",
+    )
+    country = django_filters.ChoiceFilter(
+        label="Organisation's country",
+        choices=lambda: list(countries),
+        field_name="organisation__country",
+    )
+    year = YearFilter(label="Year decided", field_name="decision_date", lookup_expr="year")
+
+    class Meta:
+        model = Designation
+        fields = ["q", "kind", "law", "organisation", "country", "year"]
+
+    def filter_text(self, queryset, name, value):
+        organisations = search.matching(Organisation.objects.all(), search.clean_query(value))
+        return queryset.filter(organisation__in=organisations.values("pk"))
+
+
+class CaseEventFilter(django_filters.FilterSet):
+    """Case events by kind, case and year."""
+
+    kind = django_filters.ChoiceFilter(choices=EventKind.choices)
+    case = django_filters.ModelChoiceFilter(
+        queryset=Case.objects.published().only("slug", "title"),
+        to_field_name="slug",
+        widget=forms.TextInput(attrs={"placeholder": "from /cases/…/"}),
+        label="Case",
+    )
+    year = YearFilter(label="Year", field_name="date", lookup_expr="year")
+
+    class Meta:
+        model = CaseEvent
+        fields = ["kind", "case", "year"]
