@@ -188,7 +188,7 @@ class DesignationFilter(django_filters.FilterSet):
         fields = ["q", "kind", "law", "organisation", "country", "year"]
 
     def filter_text(self, queryset, name, value):
-        organisations = search.matching(Organisation.objects.all(), search.clean_query(value))
+        organisations = search.matching(Organisation.objects.published(), search.clean_query(value))
         return queryset.filter(organisation__in=organisations.values("pk"))
 
 
