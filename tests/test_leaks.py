@@ -44,6 +44,8 @@ from tracker.models import (
 )
 from tracker.models.public import has_state, is_public, owner_fields, public_models
 
+# Every export format, and the Atom feed (lists without one show the page and say so).
+FORMATS = [*EXPORTERS, "atom"]
 MARKER = "Zqleak"
 LEAK = re.compile(rf"{MARKER}|999\.\d", re.IGNORECASE)
 HIDDEN_STATES = [State.DRAFT, State.REVIEW, State.WITHDRAWN]
@@ -205,7 +207,7 @@ def list_urls(path, world, **filters):
     queries += ["page=2", "page=999"]
     urls = [f"{path}?{query}" if query else path for query in queries]
     return urls + [
-        f"{url}{'&' if '?' in url else '?'}format={name}" for url in urls for name in EXPORTERS
+        f"{url}{'&' if '?' in url else '?'}format={name}" for url in urls for name in FORMATS
     ]
 
 
@@ -254,6 +256,18 @@ SURFACES = {
         "/organisations/public-org/",
         *(f"/organisations/{slug}/" for slug in hidden_slugs(world, Organisation)),
     ],
+    "designation-list": lambda world: list_urls(
+        "/designations/",
+        world,
+        law=["public-law", *hidden_slugs(world, Law)],
+        organisation=["public-org", *hidden_slugs(world, Organisation)],
+        type=DesignationKind.values,
+        authority=["Prosecutor", MARKER],
+        country=["RU"],
+        jurisdiction=["RU"],
+        year=["2025"],
+        as_of=["2025-06-01", "2030-01-01"],
+    ),
     "law-list": lambda world: list_urls("/laws/", world, jurisdiction=["RU"], kind=["law"]),
     "law-detail": lambda world: [
         "/laws/public-law/",
@@ -301,7 +315,8 @@ SURFACES = {
         Designation,
         law=lambda world: ["public-law", *hidden_slugs(world, Law)],
         organisation=lambda world: ["public-org", *hidden_slugs(world, Organisation)],
-        kind=lambda world: DesignationKind.values,
+        type=lambda world: DesignationKind.values,
+        as_of=lambda world: ["2025-12-31"],
         year=lambda world: ["2025"],
     ),
     **api_surfaces("law", "/api/laws/", Law, jurisdiction=lambda world: ["RU"]),
