@@ -435,6 +435,20 @@ class ThrottleTests(APITestCase):
         self.get("/api/laws/", status=429, HTTP_X_FORWARDED_FOR="198.51.100.1")
         self.get("/api/laws/", HTTP_X_FORWARDED_FOR="198.51.100.2")
 
+    @override_settings(
+        CACHES={
+            **settings.CACHES,
+            "throttle": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            },
+        }
+    )
+    def test_an_unreachable_throttle_cache_does_not_take_the_api_down(self):
+        with self.assertLogs("tracker.api", "ERROR"):
+            for _ in range(4):
+                self.get("/api/laws/")
+
 
 # Schemathesis: requests generated from the schema to every operation, valid and invalid (its
 # pytest plugin does not run under pytest 9, so Hypothesis drives each operation here).

@@ -9,6 +9,8 @@ The HTML lists ignore a bad filter value and say so on the page; the API refuses
 naming the parameter), since a script would otherwise get everything without noticing.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.cache import caches
 from django.urls import path, re_path
@@ -32,6 +34,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from tracker import filters, shapes
 from tracker.sites import client_ip
+
+logger = logging.getLogger(__name__)
 
 CURSOR = "cursor"
 PAGE_SIZE = "page_size"
@@ -95,6 +99,15 @@ class AddressThrottle(AnonRateThrottle):
 
     def get_ident(self, request):
         return client_ip(request) or ""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception:
+            # The cache (Redis) is unreachable: serve the request rather than fail it; the
+            # limit is a courtesy, the data is public.
+            logger.exception("API rate limit not applied: the throttle cache failed")
+            return True
 
 
 def exception_handler(exc, context):
