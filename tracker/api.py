@@ -303,7 +303,7 @@ class APIPage(TemplateView):
             {
                 "path": f"/api/{prefix}/",
                 "type": basename.replace("-", "_"),
-                "description": viewset.__doc__,
+                "description": " ".join(viewset.__doc__.split()),
                 "slug": viewset.lookup_value_regex == SLUG,
                 "filters": [
                     (name, filter_help(field))
@@ -327,14 +327,19 @@ def filter_help(field):
         return "search text, as in the site's search box"
     choices = field.extra.get("choices")
     if callable(choices):
-        return "ISO 3166 country code, e.g. RU"
+        return f"{field.label}: an ISO 3166 country code, e.g. RU"
     if choices:
         return "one of " + ", ".join(str(value) for value, _ in choices)
     if "queryset" in field.extra:
-        return "a slug: the last part of the record's page address"
+        return f"{field.label}: a slug, the last part of its page's address"
     if isinstance(field, filters.YearFilter):
-        return "a year, e.g. 2024"
-    return str(field.label or "")
+        return f"{field.label}: a year, e.g. 2024"
+    if field.lookup_expr == "icontains":
+        return f"{field.label}: text it contains, in any case"
+    placeholder = (
+        field.extra.get("widget").attrs.get("placeholder") if "widget" in field.extra else ""
+    )
+    return f"{field.label} ({placeholder})" if placeholder else str(field.label)
 
 
 class SchemaView(SpectacularAPIView):
