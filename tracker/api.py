@@ -11,6 +11,7 @@ naming the parameter), since a script would otherwise get everything without not
 
 import logging
 
+from django import forms
 from django.conf import settings
 from django.core.cache import caches
 from django.urls import path, re_path
@@ -270,10 +271,13 @@ class CaseEventViewSet(RecordViewSet):
     filterset_class = filters.CaseEventFilter
 
 
+# What drf-spectacular cannot tell from the model: filters that take a slug, or a day.
 for _viewset in RecordViewSet.__subclasses__():
     for _filter in _viewset.filterset_class.base_filters.values():
-        if "queryset" in _filter.extra:  # a record by its slug
+        if "queryset" in _filter.extra:
             extend_schema_field({"type": "string", "description": "A slug."})(_filter)
+        elif issubclass(_filter.field_class, forms.DateField):
+            extend_schema_field({"type": "string", "format": "date"})(_filter)
 
 # (path, view set, record type), in the order the API page lists them.
 ENDPOINTS = [
