@@ -248,6 +248,7 @@ class EndpointTests(APITestCase):
             ("/api/case-events/?case=case-anna", [self.event_a.pk]),
             ("/api/case-events/?year=2023", [self.event_b.pk]),
             ("/api/organisations/?kind=", ["Alpha Rights", "Beta Media", "Gamma Fund"]),
+            ("/api/organisations/?format=json", ["Alpha Rights", "Beta Media", "Gamma Fund"]),
         ]
         for url, expected in cases:
             with self.subTest(url):
@@ -281,6 +282,7 @@ class EndpointTests(APITestCase):
             ("/api/case-events/?case=nope", "case"),
             ("/api/sources/?reliability=good", "reliability"),
             ("/api/laws/?kidn=law", "kidn"),
+            ("/api/laws/?format=csv", "format"),
         ]:
             with self.subTest(url):
                 data = self.get(url, status=400)

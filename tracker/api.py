@@ -14,6 +14,7 @@ import logging
 from django import forms
 from django.conf import settings
 from django.core.cache import caches
+from django.http import Http404
 from django.urls import path, re_path
 from django.views.generic import TemplateView
 from django_filters.rest_framework import DjangoFilterBackend
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 CURSOR = "cursor"
 PAGE_SIZE = "page_size"
+FORMAT = "format"  # ?format=json, as the site's lists take it; JSON is the only one
 
 
 class Cursor(CursorPagination):
@@ -160,7 +162,8 @@ class StrictFilters(DjangoFilterBackend):
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        known = {CURSOR, PAGE_SIZE, *(filterset_class.base_filters if filterset_class else ())}
+        known = {CURSOR, PAGE_SIZE, FORMAT}
+        known.update(filterset_class.base_filters if filterset_class else ())
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             message = f"Unknown parameter; use one of: {', '.join(sorted(known))}."
@@ -181,6 +184,14 @@ class RecordViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return self.shape
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:  # DRF's answer to ?format=csv: a bad parameter rather
+            raise exceptions.ValidationError(
+                {FORMAT: ["The API answers in JSON only: format=json, or leave it out."]}
+            ) from None
 
     def get_queryset(self):
         return self.shape.queryset()
