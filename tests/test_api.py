@@ -209,6 +209,7 @@ class EndpointTests(APITestCase):
                     self.assertNotIn(str(key), data["detail"])
         self.get("/api/organisations/999999/", status=404)
         self.get("/api/organisations/no-such-org/", status=404)
+        self.get(f"/api/organisations/{'9' * 30}/", status=404)  # no id, yet a possible slug
         self.get("/api/designations/999999/", status=404)
 
     def test_hidden_related_records_are_left_out(self):

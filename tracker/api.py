@@ -10,6 +10,7 @@ naming the parameter), since a script would otherwise get everything without not
 """
 
 import logging
+import re
 
 from django import forms
 from django.conf import settings
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 CURSOR = "cursor"
 PAGE_SIZE = "page_size"
 FORMAT = "format"  # ?format=json, as the site's lists take it; JSON is the only one
+ID = re.compile("[0-9]{1,18}")  # as the site's URLs take ids (tracker.public_urls.IdConverter)
+BAD_CURSOR = object()
 
 
 class Cursor(CursorPagination):
@@ -73,15 +76,10 @@ class Cursor(CursorPagination):
     def decode_cursor(self, request):
         try:
             cursor = super().decode_cursor(request)
-        except exceptions.NotFound:
-            cursor = False
+        except exceptions.NotFound:  # DRF's answer to a cursor it cannot read
+            cursor = BAD_CURSOR
         # The position is an id: anything else would reach the database as a bad value.
-        if cursor is False or (
-            cursor is not None
-            and cursor.position is not None
-            and not (cursor.position.isascii() and cursor.position.isdigit())
-            or (cursor and cursor.position and len(cursor.position) > 18)
-        ):
+        if cursor is BAD_CURSOR or (cursor and not ID.fullmatch(cursor.position or "0")):
             raise exceptions.ValidationError(
                 {CURSOR: ["Not a cursor: copy it from a `next` or `previous` link."]}
             )
@@ -200,7 +198,7 @@ class RecordViewSet(viewsets.ReadOnlyModelViewSet):
         """The public record with this id, or this slug; filters do not apply to it."""
         value = self.kwargs[self.lookup_url_kwarg]
         queryset = self.get_queryset()
-        record = queryset.filter(pk=int(value)).first() if value.isdigit() else None
+        record = queryset.filter(pk=int(value)).first() if ID.fullmatch(value) else None
         if record is None and self.has_slug():
             record = queryset.filter(slug=value).first()
         if record is None:
