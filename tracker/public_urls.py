@@ -1,9 +1,9 @@
 """The public URL contract from DESIGN.md. Keep these paths stable: people cite them.
 
-Every page but the health check is cached for anonymous readers (`tracker.caching`).
+Every page but the health check and the API is cached for anonymous readers (`tracker.caching`).
 """
 
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from tracker import health, views
 from tracker.caching import public_page
@@ -37,6 +37,11 @@ urlpatterns = [
         public_page(views.OrganisationDetailView.as_view()),
         name="organisation-detail",
     ),
+    path(
+        "designations/",
+        public_page(views.DesignationListView.as_view()),
+        name="designation-list",
+    ),
     path("laws/", public_page(views.LawListView.as_view()), name="law-list"),
     path("laws/<slug:slug>/", public_page(views.LawDetailView.as_view()), name="law-detail"),
     path("cases/", public_page(views.CaseListView.as_view()), name="case-list"),
@@ -48,6 +53,13 @@ urlpatterns = [
     path("sources/", public_page(views.SourceListView.as_view()), name="source-list"),
     path("sources/<id:pk>/", public_page(views.SourceDetailView.as_view()), name="source-detail"),
     path("search/", public_page(views.SearchView.as_view()), name="search"),
-    path("feeds/designations/", public_page(views.DesignationFeed()), name="designation-feed"),
+    # The same feed as /designations/?format=atom, at the address readers subscribed to.
+    path(
+        "feeds/designations/",
+        public_page(views.DesignationListView.as_view(default_format="atom")),
+        name="designation-feed",
+    ),
     path("healthz", health.healthz, name="healthz"),
+    # The read-only JSON API (tracker/api.py): throttled per address, not page-cached.
+    path("api/", include("tracker.api")),
 ]

@@ -55,12 +55,18 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # The read-only JSON API (tracker/api.py), its OpenAPI schema, and CORS for it.
+    "rest_framework",
+    "drf_spectacular",
+    "corsheaders",
     "tracker",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before CommonMiddleware, as django-cors-headers asks; acts on /api/ only (CORS_URLS_REGEX).
+    "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -258,6 +264,16 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 500},
     }
 }
+# The API's rate limits count each address's requests here (tracker.api.AddressThrottle):
+# in Redis, shared by every worker and server, when REDIS_URL is set (e.g. redis://host:6379/0);
+# otherwise in each worker's memory, so each of N workers allows the rate on its own.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES["throttle"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+)
+API_THROTTLE_CACHE = "throttle"
 # Off (PAGE_CACHE=0) renders every page, e.g. to measure rendering; validators stay on.
 PAGE_CACHE = env_bool("PAGE_CACHE", default=True)
 # How long browsers and proxies may reuse a public page without asking again.
@@ -279,3 +295,53 @@ BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS")
 
 # Historical jurisdictions that ISO 3166 no longer lists but the record needs.
 COUNTRIES_OVERRIDE = {"SU": "Soviet Union (historical)"}
+
+# The read-only JSON API under /api/ (Django REST framework; tracker/api.py). Anonymous only:
+# no sessions or CSRF to care about; JSON only (the browsable API's pages need inline script).
+API_PAGE_SIZE = 50
+API_MAX_PAGE_SIZE = 100
+# Requests per address (tracker.sites.client_ip) that anonymous readers may make, e.g. 60/minute.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "60/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    # Pagination, filters and throttling are set on the views in tracker/api.py.
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tracker.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Repression Tracker API",
+    "DESCRIPTION": "Read-only, public record of designations, laws, cases, people and sources.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": False,
+    # One named enum per set of choices (several models have a "kind").
+    "ENUM_NAME_OVERRIDES": {
+        **{
+            f"{name}Enum": f"tracker.choices.{name}"
+            for name in [
+                "AliasKind",
+                "DesignationKind",
+                "EventKind",
+                "LawKind",
+                "OrganisationKind",
+                "PenaltyKind",
+                "SourceKind",
+            ]
+        },
+        **{
+            f"{name.title().replace('_', '')}TypeEnum": [name]
+            for name in ["organisation", "designation", "law", "case", "person", "source"]
+            + ["case_event"]
+        },
+    },
+}
+# CORS (django-cors-headers): any site may read the API from a browser, without credentials;
+# the rest of the site sends no CORS headers.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ["Retry-After"]
