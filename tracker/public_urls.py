@@ -3,7 +3,7 @@
 Every page but the health check is cached for anonymous readers (`tracker.caching`).
 """
 
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from tracker import health, views
 from tracker.caching import public_page
@@ -60,4 +60,6 @@ urlpatterns = [
         name="designation-feed",
     ),
     path("healthz", health.healthz, name="healthz"),
+    # The read-only JSON API (tracker/api.py): throttled per address, not page-cached.
+    path("api/", include("tracker.api")),
 ]
