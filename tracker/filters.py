@@ -183,7 +183,7 @@ class AsOfField(forms.DateField):
             raise forms.ValidationError(self.error_messages["future"], code="future")
 
 
-class AsOfFilter(django_filters.Filter):
+class AsOfFilter(django_filters.DateFilter):
     field_class = AsOfField
 
 
