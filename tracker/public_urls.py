@@ -5,7 +5,7 @@ Every page but the health check is cached for anonymous readers (`tracker.cachin
 
 from django.urls import path, register_converter
 
-from tracker import health, views
+from tracker import data_views, health, views
 from tracker.caching import public_page
 
 
@@ -50,4 +50,7 @@ urlpatterns = [
     path("search/", public_page(views.SearchView.as_view()), name="search"),
     path("feeds/designations/", public_page(views.DesignationFeed()), name="designation-feed"),
     path("healthz", health.healthz, name="healthz"),
+    # Bulk releases: not behind public_page, whose ETag follows the record, not the releases.
+    path("data/", data_views.data_index, name="data"),
+    path("data/<str:release>/<str:name>", data_views.data_file, name="data-file"),
 ]

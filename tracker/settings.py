@@ -279,3 +279,8 @@ BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS")
 
 # Historical jurisdictions that ISO 3166 no longer lists but the record needs.
 COUNTRIES_OVERRIDE = {"SU": "Soviet Union (historical)"}
+
+# Bulk data releases (`manage.py release_data`, served at /data/): where they are written,
+# and the site's public address, which every record's "url" in a release starts with.
+DATA_RELEASES_DIR = Path(os.environ.get("DATA_RELEASES_DIR", BASE_DIR / "releases"))
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000")
