@@ -25,12 +25,12 @@ def _citations():
     return Prefetch("citations", queryset=Citation.objects.published().select_related("source"))
 
 
-def _shape(obj, ctx, type_name):
+def _shape(obj, ctx, type_name, fields):
     record = {"id": obj.pk, "type": type_name, "url": ctx["base_url"] + obj.get_absolute_url()}
     for name in ("name", "title"):
         if hasattr(obj, name):
             record[name] = getattr(obj, name)
-    if hasattr(obj, "citations"):
+    if "citations" in fields:
         record["citations"] = [
             {
                 "source": {"id": c.source_id, "title": c.source.title, "url": c.source.url or None},
@@ -51,7 +51,7 @@ class RecordType:
     fields: tuple
 
     def shape(self, obj, ctx):
-        return _shape(obj, ctx, self.name)
+        return _shape(obj, ctx, self.name, self.fields)
 
     def describe(self):
         return [(name, "", "") for name in self.fields]
