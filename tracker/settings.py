@@ -55,12 +55,18 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # The read-only JSON API (tracker/api.py), its OpenAPI schema, and CORS for it.
+    "rest_framework",
+    "drf_spectacular",
+    "corsheaders",
     "tracker",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before CommonMiddleware, as django-cors-headers asks; acts on /api/ only (CORS_URLS_REGEX).
+    "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -279,6 +285,39 @@ BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS")
 
 # Historical jurisdictions that ISO 3166 no longer lists but the record needs.
 COUNTRIES_OVERRIDE = {"SU": "Soviet Union (historical)"}
+
+# The read-only JSON API under /api/ (Django REST framework; tracker/api.py). Anonymous only:
+# no sessions or CSRF to care about; JSON only (the browsable API's pages need inline script).
+API_PAGE_SIZE = 50
+API_MAX_PAGE_SIZE = 100
+# Requests per address (tracker.sites.client_ip) that anonymous readers may make, e.g. 60/minute.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "60/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "tracker.api.Cursor",
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.AddressThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": API_RATE_LIMIT},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tracker.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Repression Tracker API",
+    "DESCRIPTION": "Read-only, public record of designations, laws, cases, people and sources.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": False,
+}
+# CORS (django-cors-headers): any site may read the API from a browser, without credentials;
+# the rest of the site sends no CORS headers.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ["Retry-After"]
 
 # Bulk data releases (`manage.py release_data`, served at /data/): where they are written,
 # and the site's public address, which every record's "url" in a release starts with.

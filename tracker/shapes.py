@@ -1,0 +1,557 @@
+"""The one public shape of each record type, as Django REST framework serializers.
+
+The JSON API, the structured exports and the bulk releases all write records through
+these serializers, so a record reads the same everywhere:
+
+- every record starts with `id` (its database id), `type` and `url` (its public page,
+  absolute); a designation's page is its organisation's with `#designation-<id>`, a case
+  event's its case's with `#event-<id>`;
+- a partial date is `{"date": "2024-11", "precision": "month", "approximate": false,
+  "display": "November 2024"}`, or null when unknown;
+- a related record is `{"id", "name" or "title", "url"}`; a choice is its code plus
+  `<field>_label`; a country is `{"code", "name"}` or null;
+- `citations` lists the record's sources with the quoted passage.
+
+Only public rows appear: every related record, part and citation is read through
+`published()` (tracker.models.public), by the prefetches of each shape's `queryset()`,
+into `public_*` attributes. A record loaded any other way has no such attributes and
+fails loudly rather than showing unfiltered rows.
+
+URLs are absolute: from the request in the serializer's context, else from a `base_url`
+in the context (e.g. "https://tracker.example.org" for a bulk file), else from the
+SITE_URL setting when it exists, else left as paths.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tracker.choices import DatePrecision
+from tracker.models import (
+    Case,
+    CaseEvent,
+    Charge,
+    Citation,
+    Designation,
+    Law,
+    LawAlias,
+    LawAmendment,
+    Organisation,
+    OrganisationAlias,
+    Penalty,
+    Person,
+    PersonAlias,
+    Source,
+    format_partial_date,
+)
+
+# How each precision writes a date: no more precisely than the sources know it.
+DATE_FORMATS = {
+    DatePrecision.DAY: "%Y-%m-%d",
+    DatePrecision.MONTH: "%Y-%m",
+    DatePrecision.YEAR: "%Y",
+    DatePrecision.APPROXIMATE: "%Y",
+}
+
+PARTIAL_DATE_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "description": "A date no more precise than the sources know it; null when unknown.",
+    "properties": {
+        "date": {
+            "type": "string",
+            "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
+            "example": "2024-11",
+            "description": "YYYY-MM-DD, YYYY-MM or YYYY, as precise as the precision says.",
+        },
+        "precision": {"type": "string", "enum": list(DatePrecision.values)},
+        "approximate": {"type": "boolean"},
+        "display": {"type": "string", "example": "November 2024"},
+    },
+    "required": ["date", "precision", "approximate", "display"],
+}
+
+COUNTRY_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "properties": {
+        "code": {"type": "string", "example": "RU"},
+        "name": {"type": "string", "example": "Russia"},
+    },
+    "required": ["code", "name"],
+}
+
+
+def absolute_url(path, context):
+    """`path` as an absolute URL, from the request or base URL in a serializer's context."""
+    request = context.get("request")
+    if request is not None:
+        return request.build_absolute_uri(path)
+    base = context.get("base_url") or getattr(settings, "SITE_URL", "")
+    return f"{base.rstrip('/')}{path}" if base else path
+
+
+def partial_date(value, precision):
+    """The public form of a partial date (see the module docstring), or None."""
+    if value is None:
+        return None
+    return {
+        "date": value.strftime(DATE_FORMATS.get(precision, DATE_FORMATS[DatePrecision.DAY])),
+        "precision": precision,
+        "approximate": precision == DatePrecision.APPROXIMATE,
+        "display": format_partial_date(value, precision),
+    }
+
+
+def published(model, **related):
+    """A Prefetch queryset of `model`'s public rows (with `related` lookups for nesting)."""
+    queryset = model.objects.published()
+    if related.get("select"):
+        queryset = queryset.select_related(*related["select"])
+    if related.get("prefetch"):
+        queryset = queryset.prefetch_related(*related["prefetch"])
+    return queryset
+
+
+def public_citations():
+    """The public citations of the records being loaded, with their sources (one query)."""
+    return Prefetch(
+        "citations",
+        queryset=published(Citation, select=["source"]),
+        to_attr="public_citations",
+    )
+
+
+# Fields
+
+
+@extend_schema_field(PARTIAL_DATE_SCHEMA, component_name="PartialDate")
+class PartialDateField(serializers.Field):
+    """A partial date: the model's `<name>` and `<name>_precision` (name defaults to the
+    field's own name)."""
+
+    def __init__(self, date_field=None, **kwargs):
+        self.date_field = date_field
+        kwargs.update(source="*", read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, instance):
+        name = self.date_field or self.field_name
+        return partial_date(getattr(instance, name), getattr(instance, f"{name}_precision"))
+
+
+@extend_schema_field(COUNTRY_SCHEMA, component_name="Country")
+class CountryField(serializers.Field):
+    """A country as its ISO code and English name; null when not recorded."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        if not value:
+            return None
+        return {"code": value.code, "name": str(value.name)}
+
+
+@extend_schema_field({"type": "string", "format": "uri"})
+class PageField(serializers.Field):
+    """The absolute URL of the record's public page (its `get_absolute_url()`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(source="*", read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, instance):
+        return absolute_url(instance.get_absolute_url(), self.context)
+
+
+class AddressField(serializers.CharField):
+    """A web address stored as text: null rather than an empty string when there is none."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(read_only=True, allow_null=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+class TypeField(serializers.Field):
+    """The record's type, the same for every record of a shape."""
+
+    def __init__(self, value, **kwargs):
+        self.value = value
+        kwargs.update(source="*", read_only=True)
+        super().__init__(**kwargs)
+        # The schema gives the one value (drf-spectacular reads this from the field).
+        extend_schema_field({"type": "string", "enum": [value]})(self)
+
+    def to_representation(self, instance):
+        return self.value
+
+
+def label(field):
+    """The display text of choice `field`."""
+    return serializers.CharField(source=f"get_{field}_display", read_only=True)
+
+
+# Related records and parts
+
+
+class NamedLink(serializers.Serializer):
+    """A related record with a name: an organisation or a person."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    url = PageField()
+
+
+class TitledLink(serializers.Serializer):
+    """A related record with a title: a law or a case."""
+
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    url = PageField()
+
+
+class CitedSourceShape(serializers.ModelSerializer):
+    """A source as a citation shows it."""
+
+    url = AddressField(help_text="The original document's address, or null.")
+    page = PageField(help_text="The source's page on this site.")
+    published = PartialDateField("published_date")
+    reliability_label = label("reliability")
+
+    class Meta:
+        model = Source
+        fields = ("id", "title", "publisher", "url", "page", "published", "kind", "reliability")
+        fields += ("reliability_label",)
+
+
+class CitationShape(serializers.ModelSerializer):
+    """One source behind a record, with the passage quoted; `conflicting` when it disagrees."""
+
+    source = CitedSourceShape(read_only=True)
+
+    class Meta:
+        model = Citation
+        fields = ("source", "quote", "note", "conflicting")
+
+
+class AliasShape(serializers.Serializer):
+    """Another name of a record: an acronym, a spelling, a name in another script."""
+
+    name = serializers.CharField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+    kind_label = label("kind")
+
+
+class Loaded:
+    """Refuses a record whose public related rows were not prefetched into `public_*`: DRF would
+    otherwise leave the field out without a word."""
+
+    def to_representation(self, instance):
+        for field in self._readable_fields:
+            if field.source.startswith("public_") and not hasattr(instance, field.source):
+                raise ImproperlyConfigured(
+                    f"{type(instance).__name__} #{instance.pk} has no {field.source}: load it "
+                    "through the shape's queryset()."
+                )
+        return super().to_representation(instance)
+
+
+def citations():
+    return CitationShape(source="public_citations", many=True, read_only=True)
+
+
+def aliases():
+    return AliasShape(source="public_aliases", many=True, read_only=True)
+
+
+class RecordShape(Loaded, serializers.ModelSerializer):
+    """A public record: `id`, `type` and `url` first, then its fields."""
+
+    url = PageField()
+
+    @classmethod
+    def queryset(cls):
+        """The public records of this type, with everything the shape shows (no N+1)."""
+        raise NotImplementedError
+
+
+# Shapes
+
+
+class DesignationShape(RecordShape):
+    """An organisation declared "undesirable", a "foreign agent"… under a law."""
+
+    type = TypeField("designation")
+    organisation = NamedLink(read_only=True)
+    kind_label = label("kind")
+    law = TitledLink(read_only=True, allow_null=True)
+    decision_date = PartialDateField()
+    register_date = PartialDateField()
+    revoked_date = PartialDateField()
+    citations = citations()
+
+    class Meta:
+        model = Designation
+        fields = (
+            *("id", "type", "url", "organisation", "kind", "kind_label", "law", "authority"),
+            *("decision_date", "register_date", "revoked_date", "stated_reasons"),
+            *("revocation_note", "citations"),
+        )
+
+    @classmethod
+    def queryset(cls):
+        return (
+            Designation.objects.published()
+            .select_related("organisation", "law")
+            .prefetch_related(public_citations())
+        )
+
+
+class DesignationInOrganisationShape(DesignationShape):
+    """A designation within its organisation's shape: the same, without the organisation."""
+
+    organisation = None
+
+    class Meta(DesignationShape.Meta):
+        fields = tuple(name for name in DesignationShape.Meta.fields if name != "organisation")
+
+
+class OrganisationShape(RecordShape):
+    """An organisation targeted by the state, with its public designations."""
+
+    type = TypeField("organisation")
+    aliases = aliases()
+    kind_label = label("kind")
+    country = CountryField()
+    website = AddressField()
+    designations = DesignationInOrganisationShape(
+        source="public_designations", many=True, read_only=True
+    )
+    citations = citations()
+
+    class Meta:
+        model = Organisation
+        fields = (
+            *("id", "type", "url", "slug", "name", "short_name", "aliases", "kind", "kind_label"),
+            *("country", "website", "description", "designations", "citations"),
+        )
+
+    @classmethod
+    def queryset(cls):
+        return Organisation.objects.published().prefetch_related(
+            Prefetch("aliases", published(OrganisationAlias), to_attr="public_aliases"),
+            public_citations(),
+            Prefetch(
+                "designations",
+                published(Designation, select=["law"], prefetch=[public_citations()]),
+                to_attr="public_designations",
+            ),
+        )
+
+
+class AmendmentShape(Loaded, serializers.ModelSerializer):
+    """A change to a law."""
+
+    date = PartialDateField()
+    citations = citations()
+
+    class Meta:
+        model = LawAmendment
+        fields = ("id", "date", "summary", "citations")
+
+
+class PenaltyShape(Loaded, serializers.ModelSerializer):
+    """A punishment a law provides, as one source states it."""
+
+    kind_label = label("kind")
+    citations = citations()
+
+    class Meta:
+        model = Penalty
+        fields = (
+            *("id", "kind", "kind_label", "applies_to", "max_fine", "currency"),
+            *("max_prison_months", "note", "citations"),
+        )
+
+
+class LawShape(RecordShape):
+    """A law or code article, with its amendments and penalties."""
+
+    type = TypeField("law")
+    kind_label = label("kind")
+    jurisdiction = CountryField()
+    adopted_date = PartialDateField()
+    aliases = aliases()
+    amendments = AmendmentShape(source="public_amendments", many=True, read_only=True)
+    penalties = PenaltyShape(source="public_penalties", many=True, read_only=True)
+    citations = citations()
+
+    class Meta:
+        model = Law
+        fields = (
+            *("id", "type", "url", "slug", "title", "short_title", "number", "kind", "kind_label"),
+            *("jurisdiction", "adopted_date", "summary", "aliases", "amendments", "penalties"),
+            "citations",
+        )
+
+    @classmethod
+    def queryset(cls):
+        return Law.objects.published().prefetch_related(
+            Prefetch("aliases", published(LawAlias), to_attr="public_aliases"),
+            public_citations(),
+            Prefetch(
+                "amendments",
+                published(LawAmendment, prefetch=[public_citations()]),
+                to_attr="public_amendments",
+            ),
+            Prefetch(
+                "penalties",
+                published(Penalty, prefetch=[public_citations()]),
+                to_attr="public_penalties",
+            ),
+        )
+
+
+class ChargeShape(serializers.Serializer):
+    """One charge of a case: the law (null when the sources name none) and its description."""
+
+    law = TitledLink(read_only=True, allow_null=True)
+    description = serializers.CharField(read_only=True)
+
+
+class CaseEventShape(RecordShape):
+    """A dated step in a case: an arrest, a hearing, a verdict…"""
+
+    type = TypeField("case_event")
+    case = TitledLink(read_only=True)
+    kind_label = label("kind")
+    date = PartialDateField()
+    citations = citations()
+
+    class Meta:
+        model = CaseEvent
+        fields = (
+            *("id", "type", "url", "case", "kind", "kind_label", "date", "description"),
+            "citations",
+        )
+
+    @classmethod
+    def queryset(cls):
+        return (
+            CaseEvent.objects.published()
+            .select_related("case")
+            .prefetch_related(public_citations())
+        )
+
+
+class CaseEventInCaseShape(CaseEventShape):
+    """A case event within its case's shape: the same, without the case."""
+
+    case = None
+
+    class Meta(CaseEventShape.Meta):
+        fields = tuple(name for name in CaseEventShape.Meta.fields if name != "case")
+
+
+class CaseShape(RecordShape):
+    """A prosecution or other act of repression, with its people, charges and events."""
+
+    type = TypeField("case")
+    status_label = label("status")
+    country = CountryField()
+    people = NamedLink(source="public_people", many=True, read_only=True)
+    organisations = NamedLink(source="public_organisations", many=True, read_only=True)
+    charges = ChargeShape(source="public_charges", many=True, read_only=True)
+    events = CaseEventInCaseShape(source="public_events", many=True, read_only=True)
+    citations = citations()
+
+    class Meta:
+        model = Case
+        fields = (
+            *("id", "type", "url", "slug", "title", "summary", "status", "status_label"),
+            *("country", "sentence", "court", "people", "organisations", "charges", "events"),
+            "citations",
+        )
+
+    @classmethod
+    def queryset(cls):
+        return Case.objects.published().prefetch_related(
+            Prefetch("people", published(Person), to_attr="public_people"),
+            Prefetch("organisations", published(Organisation), to_attr="public_organisations"),
+            Prefetch("charges", published(Charge, select=["law"]), to_attr="public_charges"),
+            Prefetch(
+                "events",
+                published(CaseEvent, prefetch=[public_citations()]),
+                to_attr="public_events",
+            ),
+            public_citations(),
+        )
+
+
+class PersonShape(RecordShape):
+    """A defendant, lawyer or other person at the centre of a case."""
+
+    type = TypeField("person")
+    aliases = aliases()
+    role_label = label("role")
+    country = CountryField()
+    cases = TitledLink(source="public_cases", many=True, read_only=True)
+    citations = citations()
+
+    class Meta:
+        model = Person
+        fields = (
+            *("id", "type", "url", "slug", "name", "aliases", "role", "role_label", "country"),
+            *("description", "cases", "citations"),
+        )
+
+    @classmethod
+    def queryset(cls):
+        return Person.objects.published().prefetch_related(
+            Prefetch("aliases", published(PersonAlias), to_attr="public_aliases"),
+            Prefetch("cases", published(Case).order_by("title", "id"), to_attr="public_cases"),
+            public_citations(),
+        )
+
+
+class SourceShape(RecordShape):
+    """A document facts rest on. `url` is the document's own address (or null); `page` is
+    its page on this site."""
+
+    type = TypeField("source")
+    url = AddressField(help_text="The original document's address, or null.")
+    page = PageField(help_text="The source's page on this site.")
+    published = PartialDateField("published_date")
+    kind_label = label("kind")
+    reliability_label = label("reliability")
+
+    class Meta:
+        model = Source
+        fields = (
+            *("id", "type", "url", "page", "title", "publisher", "author", "published"),
+            *("language", "kind", "kind_label", "reliability", "reliability_label"),
+            *("reliability_note", "summary"),
+        )
+
+    @classmethod
+    def queryset(cls):
+        return Source.objects.published()
+
+
+# Each public record type, its model and its shape (for the API, exports and bulk files).
+SHAPES = {
+    "organisation": OrganisationShape,
+    "designation": DesignationShape,
+    "law": LawShape,
+    "case": CaseShape,
+    "person": PersonShape,
+    "source": SourceShape,
+    "case_event": CaseEventShape,
+}
