@@ -81,7 +81,8 @@ class ReleaseRoundTripTests(ReleaseDirMixin, TestCase):
     def test_records_have_the_public_shape(self):
         for record in self.records:
             self.assertEqual(list(record)[:3], ["id", "type", "url"])
-            self.assertTrue(record["url"].startswith("http"), record)
+            page = record["page"] if record["type"] == "source" else record["url"]
+            self.assertTrue(page.startswith("http://"), record)
 
     def test_no_hidden_record_or_editor_appears_in_any_file(self):
         files = sorted(self.dir.iterdir())

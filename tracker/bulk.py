@@ -16,6 +16,7 @@ import contextlib
 import csv
 import datetime
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -165,6 +166,8 @@ def _name(item):
         for key in ("name", "title", "description", "summary", "applies_to"):
             if item.get(key):
                 return str(item[key])
+        if item.get("law"):  # a charge that only names its law
+            return _name(item["law"])
         return str(item.get("id", ""))
     return str(item)
 
@@ -306,7 +309,9 @@ class DeltaWriter:
         self.jsonl.write(
             dumps({"change": change, "type": type_name, "id": pk, "record": record}) + "\n"
         )
-        self.csv_writer.writerow([change, type_name, pk, (record or {}).get("url", "")])
+        # A source's "url" is its document's address; its page here is "page".
+        page = (record or {}).get("page") or (record or {}).get("url") or ""
+        self.csv_writer.writerow([change, type_name, pk, page])
 
     def merge(self, type_name, records, previous):
         """Yield each new (record, line) while writing what differs from `previous`."""
@@ -399,10 +404,13 @@ def _staging(root):
 
 
 def _records(kind, context):
-    """(record, line) for every public record of `kind`, in id order, a chunk at a time."""
-    for obj in kind.queryset().order_by("pk").iterator(chunk_size=CHUNK_SIZE):
-        record = kind.shape(obj, context)
-        yield record, dumps(record)
+    """(record, line) for every public record of `kind`, in id order, a chunk at a time:
+    each chunk is read with the shape's prefetches (a fixed number of queries) and
+    serialized together."""
+    rows = kind.queryset().order_by("pk").iterator(chunk_size=CHUNK_SIZE)
+    while chunk := list(itertools.islice(rows, CHUNK_SIZE)):
+        for record in kind.serializer(chunk, context).data:
+            yield record, dumps(record)
 
 
 def write_release(root=None, now=None, using="default", stdout=None):

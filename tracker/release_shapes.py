@@ -1,120 +1,140 @@
-"""The record types of a bulk release, and how each is read and shaped.
+"""The record types of a bulk release: each read and written through its one public shape
+(`tracker.shapes`), with its CSV columns and data-dictionary entries derived from the shape's
+own fields, so that neither can drift from the JSON."""
 
-PROVISIONAL: a minimal shape until `tracker.shapes` (the one public shape) lands; then each
-type here becomes its serializer and queryset.
-"""
-
-from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.core.exceptions import FieldDoesNotExist
+from rest_framework import serializers
 
-from tracker.models import Case, CaseEvent, Citation, Designation, Law, Organisation, Person, Source
+from tracker import shapes
 
-
-def base_url():
-    return settings.SITE_URL.rstrip("/")
+# What the shapes' own field classes hold, for the data dictionary.
+FIELD_KINDS = {
+    shapes.PartialDateField: ("partial date", "A date as precise as the sources know it."),
+    shapes.CountryField: ("country", "ISO 3166 code and English name, or null."),
+    shapes.PageField: ("URL", "Absolute address of the record's public page on this site."),
+    shapes.AddressField: ("URL", "A web address, or null."),
+    shapes.TypeField: ("text", "The record's type."),
+    shapes.NamedLink: ("record", "A related record: id, name, url."),
+    shapes.TitledLink: ("record", "A related record: id, title, url."),
+}
+MEANINGS = {
+    "id": "Stable database id of the record.",
+    "citations": "The sources behind the record: source (id, title, publisher, url, page, "
+    "published, kind, reliability), quote, note, conflicting.",
+    "aliases": "Other names: name, kind, kind_label.",
+}
 
 
 def context():
-    return {"base_url": base_url()}
+    """The serializer context of a release: absolute URLs start with SITE_URL."""
+    return {"base_url": settings.SITE_URL}
 
 
-def _citations():
-    return Prefetch("citations", queryset=Citation.objects.published().select_related("source"))
-
-
-def _shape(obj, ctx, type_name, fields):
-    record = {"id": obj.pk, "type": type_name, "url": ctx["base_url"] + obj.get_absolute_url()}
-    for name in ("name", "title"):
-        if hasattr(obj, name):
-            record[name] = getattr(obj, name)
-    if "citations" in fields:
-        record["citations"] = [
-            {
-                "source": {"id": c.source_id, "title": c.source.title, "url": c.source.url or None},
-                "quote": c.quote,
-                "note": c.note,
-                "conflicting": c.conflicting,
-            }
-            for c in obj.citations.all()
-        ]
-    return record
+def _kind(field):
+    if isinstance(field, serializers.ListSerializer):
+        child = field.child
+        kind = FIELD_KINDS.get(type(child), (type(child).__name__.removesuffix("Shape"), ""))[0]
+        return f"list of {kind}", child
+    for cls, (kind, _) in FIELD_KINDS.items():
+        if isinstance(field, cls):
+            return kind, None
+    if isinstance(field, serializers.Serializer):
+        return type(field).__name__.removesuffix("Shape"), None
+    if isinstance(field, serializers.BooleanField):
+        return "boolean", None
+    if isinstance(field, serializers.IntegerField):
+        return "integer", None
+    if isinstance(field, serializers.ChoiceField):
+        return "code (" + ", ".join(str(choice) for choice in field.choices) + ")", None
+    return "text", None
 
 
 @dataclass
 class RecordType:
+    """One type of record in a release: its name, shape and queryset."""
+
     name: str
-    label: str
-    queryset: Callable
-    fields: tuple
-
-    def shape(self, obj, ctx):
-        return _shape(obj, ctx, self.name, self.fields)
-
-    def describe(self):
-        return [(name, "", "") for name in self.fields]
+    shape_class: type
 
     @property
+    def label(self):
+        return self.name.replace("_", " ")
+
+    def queryset(self):
+        return self.shape_class.queryset()
+
+    def serializer(self, records, ctx):
+        return self.shape_class(records, many=True, context=ctx)
+
+    @cached_property
+    def fields(self):
+        return self.shape_class(context=context()).fields
+
+    def describe(self):
+        """(field, type, meaning) for every field of the shape."""
+        model = self.shape_class.Meta.model
+        rows = []
+        for name, field in self.fields.items():
+            kind, child = _kind(field)
+            meaning = MEANINGS.get(name) or str(field.help_text or "")
+            if isinstance(field, shapes.PartialDateField):
+                date_field = field.date_field or name
+                meaning = f"{_model_meaning(model, date_field)} A partial date, or null."
+            if not meaning and name in FIELD_KINDS_BY_NAME:
+                meaning = FIELD_KINDS_BY_NAME[name]
+            if not meaning:
+                meaning = FIELD_KINDS.get(type(field), ("", ""))[1]
+            if not meaning:
+                meaning = _model_meaning(model, field.source if field.source != "*" else name)
+            if name.endswith("_label"):
+                meaning = f"Display text of `{name.removesuffix('_label')}`."
+            if child is not None and not meaning:
+                parts = ", ".join(child.fields) if hasattr(child, "fields") else ""
+                meaning = f"Each with {parts}." if parts else ""
+            rows.append((name, kind, meaning))
+        return rows
+
+    @cached_property
     def csv_columns(self):
+        """The CSV columns, from the shape's fields (see `bulk.flatten`)."""
         columns = []
-        for name in self.fields:
-            if name == "citations":
-                columns += ["citations", "citation_source_ids"]
+        for name, field in self.fields.items():
+            if isinstance(field, shapes.PartialDateField):
+                columns += [name, f"{name}_precision"]
+            elif isinstance(field, serializers.ListSerializer):
+                if name == "citations":
+                    columns += ["citations", "citation_source_ids"]
+                elif "id" in getattr(field.child, "fields", {}):
+                    columns += [name, f"{name}_ids"]
+                else:
+                    columns.append(name)
+            elif isinstance(field, serializers.Serializer):
+                columns += [f"{name}_id", f"{name}_name"]
             else:
                 columns.append(name)
         return columns
 
 
+FIELD_KINDS_BY_NAME = {
+    "type": "The record's type.",
+    "slug": "The last part of the record's page address.",
+}
+
+
+def _model_meaning(model, name):
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return ""
+    text = str(field.help_text or "")
+    verbose = str(getattr(field, "verbose_name", "") or "")
+    return f"{verbose.capitalize()}. {text}".strip() if text else verbose.capitalize() + "."
+
+
 def record_types():
-    return [
-        RecordType(
-            "organisation",
-            "organisation",
-            lambda: Organisation.objects.published().prefetch_related(_citations()),
-            ("id", "type", "url", "name", "citations"),
-        ),
-        RecordType(
-            "designation",
-            "designation",
-            lambda: (
-                Designation.objects.published()
-                .select_related("organisation")
-                .prefetch_related(_citations())
-            ),
-            ("id", "type", "url", "citations"),
-        ),
-        RecordType(
-            "law",
-            "law",
-            lambda: Law.objects.published().prefetch_related(_citations()),
-            ("id", "type", "url", "title", "citations"),
-        ),
-        RecordType(
-            "case",
-            "case",
-            lambda: Case.objects.published().prefetch_related(_citations()),
-            ("id", "type", "url", "title", "citations"),
-        ),
-        RecordType(
-            "person",
-            "person",
-            lambda: Person.objects.published().prefetch_related(_citations()),
-            ("id", "type", "url", "name", "citations"),
-        ),
-        RecordType(
-            "source",
-            "source",
-            lambda: Source.objects.published(),
-            ("id", "type", "url", "title"),
-        ),
-        RecordType(
-            "case_event",
-            "case event",
-            lambda: (
-                CaseEvent.objects.published().select_related("case").prefetch_related(_citations())
-            ),
-            ("id", "type", "url", "citations"),
-        ),
-    ]
+    """Every public record type, in the order a release writes them."""
+    return [RecordType(name, shape) for name, shape in shapes.SHAPES.items()]
