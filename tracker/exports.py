@@ -1,14 +1,34 @@
-"""CSV and JSON exports of a filtered list, streamed so memory stays flat."""
+"""Structured exports of a filtered list: JSON, JSON Lines and CSV, streamed so memory stays flat.
+
+Every format writes the one public shape of its record type (`tracker.shapes`): JSON and
+JSON Lines as is, CSV flattened to one row per record by `csv_columns` (see README,
+"Exports and feeds").
+"""
 
 import csv
+import datetime
 import itertools
 import json
+import re
 
+from anyascii import anyascii
 from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.text import slugify
+from rest_framework import serializers
+
+from tracker import shapes
 
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 500
+# Several values in one CSV cell (a case's people, a record's sources) are joined by this.
+LIST_SEPARATOR = " | "
+# Excel on Windows reads a CSV file as UTF-8 (Cyrillic names intact) only after this mark.
+BOM = "\ufeff"
+# File names: each filter value cut to this many characters, the whole name to FILENAME_MAX.
+FILENAME_VALUE_MAX = 40
+FILENAME_MAX = 180
 
 
 class _Echo:
@@ -21,44 +41,158 @@ class _Echo:
 def _safe_cell(value):
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     text = str(value)
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
 
 
-def _rows(queryset, row_function):
-    """The rows, the first chunk of them read now, in the view, and the rest while streaming.
+# CSV columns, derived from the shape's fields.
+
+
+def _is_link(serializer):
+    """A related record: {"id", "name" or "title", "url"}."""
+    names = set(serializer.fields)
+    return isinstance(serializer, serializers.Serializer) and names in (
+        {"id", "name", "url"},
+        {"id", "title", "url"},
+    )
+
+
+def _link_name(link):
+    return link.get("name", link.get("title", ""))
+
+
+def _joined(values):
+    return LIST_SEPARATOR.join("" if value is None else str(value) for value in values)
+
+
+def _label(item):
+    """A short text for a part listed in one cell: a designation, a penalty, a charge…"""
+    name = next(
+        (item[key] for key in ("name", "title", "kind_label") if item.get(key)),
+        "",
+    )
+    if isinstance(item.get("law"), dict):
+        name = name or item["law"]["title"]
+    dates = [value["display"] for value in item.values() if _is_partial_date(value)]
+    text = next(
+        (item[key] for key in ("description", "summary", "applies_to") if item.get(key)), ""
+    )
+    label = name + (f" ({dates[0]})" if dates else "")
+    return f"{label}: {text}" if label and text else label or text
+
+
+def _is_partial_date(value):
+    return isinstance(value, dict) and "precision" in value and "display" in value
+
+
+def _citation_sources(citations):
+    """Each cited source once, in citation order."""
+    return list({citation["source"]["id"]: citation["source"] for citation in citations}.values())
+
+
+def csv_columns(shape):
+    """[(header, cell(data))] for a shape: one or more columns per field of the shape.
+
+    A partial date gives `<field>` (ISO, as precise as known) and `<field>_precision`; a
+    country `<field>` (its code) and `<field>_name`; a related record `<field>_id` and
+    `<field>_name`; several related records `<field>_ids` and `<field>_names`; citations
+    `source_ids` and `source_urls` (the original documents, empty where there is none);
+    other lists (aliases, designations, charges, events…) one cell of labels, with
+    `<field>_ids` when their items have ids. Several values are joined by LIST_SEPARATOR.
+    """
+    columns = []
+    for name, field in shape().fields.items():
+        if isinstance(field, shapes.PartialDateField):
+            columns += [
+                (name, lambda d, n=name: d[n] and d[n]["date"]),
+                (f"{name}_precision", lambda d, n=name: d[n] and d[n]["precision"]),
+            ]
+        elif isinstance(field, shapes.CountryField):
+            columns += [
+                (name, lambda d, n=name: d[n] and d[n]["code"]),
+                (f"{name}_name", lambda d, n=name: d[n] and d[n]["name"]),
+            ]
+        elif name == "citations":
+            columns += [
+                (
+                    "source_ids",
+                    lambda d: _joined(s["id"] for s in _citation_sources(d["citations"])),
+                ),
+                (
+                    "source_urls",
+                    lambda d: _joined(s["url"] or "" for s in _citation_sources(d["citations"])),
+                ),
+            ]
+        elif isinstance(field, serializers.ListSerializer):
+            child = field.child
+            if _is_link(child):
+                columns += [
+                    (f"{name}_ids", lambda d, n=name: _joined(item["id"] for item in d[n])),
+                    (
+                        f"{name}_names",
+                        lambda d, n=name: _joined(_link_name(item) for item in d[n]),
+                    ),
+                ]
+                continue
+            if "id" in child.fields:
+                columns.append(
+                    (f"{name}_ids", lambda d, n=name: _joined(item["id"] for item in d[n]))
+                )
+            columns.append((name, lambda d, n=name: _joined(_label(item) for item in d[n])))
+        elif isinstance(field, serializers.Serializer) and _is_link(field):
+            columns += [
+                (f"{name}_id", lambda d, n=name: d[n] and d[n]["id"]),
+                (f"{name}_name", lambda d, n=name: d[n] and _link_name(d[n])),
+            ]
+        else:
+            columns.append((name, lambda d, n=name: d[n]))
+    return columns
+
+
+# Streaming
+
+
+def _records(queryset, shape, request):
+    """The shapes of the records, the first chunk of them read now, in the view, and the rest
+    while streaming.
 
     A database error in the view can still become an error page (or a retry, tracker.db.retry);
     once streaming has begun it can only cut the download short. An export of at most
     CHUNK_SIZE rows is read entirely here.
     """
-    rows = (row_function(obj) for obj in queryset.iterator(chunk_size=CHUNK_SIZE))
+    serializer = shape(context={"request": request})
+    rows = (serializer.to_representation(obj) for obj in queryset.iterator(chunk_size=CHUNK_SIZE))
     first = list(itertools.islice(rows, CHUNK_SIZE + 1))  # one more: reach the end if it is there
     return itertools.chain(first, rows)
 
 
-def csv_response(queryset, columns, row_function, filename):
-    """Stream `row_function(obj)` dicts as CSV, with `columns` as the header."""
-
-    rows = _rows(queryset, row_function)
-
-    def generate():
-        writer = csv.writer(_Echo())
-        yield writer.writerow(columns)
-        for row in rows:
-            yield writer.writerow([_safe_cell(row[column]) for column in columns])
-
-    response = StreamingHttpResponse(generate(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+def _download(content, content_type, filename, disposition="attachment"):
+    response = StreamingHttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     return response
 
 
-def json_response(queryset, columns, row_function, filename):
-    """Stream `row_function(obj)` dicts as a JSON array."""
+def csv_response(request, queryset, shape, filename):
+    """One row per record, columns from `csv_columns`; UTF-8 with a byte order mark."""
+    columns = csv_columns(shape)
+    rows = _records(queryset, shape, request)
 
-    rows = _rows(queryset, row_function)
+    def generate():
+        writer = csv.writer(_Echo())
+        yield BOM + writer.writerow([header for header, _ in columns])
+        for row in rows:
+            yield writer.writerow([_safe_cell(cell(row)) for _, cell in columns])
+
+    return _download(generate(), "text/csv; charset=utf-8", f"{filename}.csv")
+
+
+def json_response(request, queryset, shape, filename):
+    """A JSON array of shapes."""
+    rows = _records(queryset, shape, request)
 
     def generate():
         yield "["
@@ -66,9 +200,54 @@ def json_response(queryset, columns, row_function, filename):
             yield ("," if index else "") + "\n" + json.dumps(row, ensure_ascii=False)
         yield "\n]\n"
 
-    response = StreamingHttpResponse(generate(), content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="{filename}.json"'
-    return response
+    return _download(
+        generate(), "application/json; charset=utf-8", f"{filename}.json", disposition="inline"
+    )
 
 
-EXPORTERS = {"csv": csv_response, "json": json_response}
+def jsonl_response(request, queryset, shape, filename):
+    """JSON Lines: one shape per line (a JSON string never holds a raw line break)."""
+    rows = _records(queryset, shape, request)
+
+    def generate():
+        for row in rows:
+            yield json.dumps(row, ensure_ascii=False) + "\n"
+
+    return _download(generate(), "application/jsonl; charset=utf-8", f"{filename}.jsonl")
+
+
+EXPORTERS = {"csv": csv_response, "json": json_response, "jsonl": jsonl_response}
+
+
+def _file_part(value):
+    if hasattr(value, "slug"):
+        value = value.slug
+    elif isinstance(value, datetime.date):
+        value = value.isoformat()
+    elif hasattr(value, "code"):  # a country
+        value = value.code
+    text = slugify(anyascii(str(value)))
+    return text[:FILENAME_VALUE_MAX].strip("-")
+
+
+def export_filename(name, filterset):
+    """What was exported, filtered how, and when: e.g.
+    `designations_law-undesirable-organisations-law_country-RU_2026-11-22`.
+
+    Only the filters applied (valid and not empty) are named, in the form's order; a country
+    code keeps its capitals.
+    """
+    parts = [name]
+    form = filterset.form
+    form.is_valid()  # cleans the form: the values refused (and ignored) are left out
+    data = getattr(form, "cleaned_data", {})
+    for field in form.fields:
+        value = data.get(field)
+        if value in (None, ""):
+            continue
+        text = value if field in ("country", "jurisdiction") else _file_part(value)
+        text = re.sub(r"[^A-Za-z0-9-]", "", str(text))
+        if text:
+            parts.append(f"{field.replace('_', '-')}-{text}")
+    parts.append(timezone.now().date().isoformat())
+    return "_".join(parts)[:FILENAME_MAX]

@@ -5,14 +5,18 @@ year, IN for a case's charges, events and people), so a record is never listed
 twice and several conditions on designations must hold for the same designation.
 """
 
+import datetime
+
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django_countries import countries
 
 from tracker import search
 from tracker.choices import (
     CaseStatus,
+    DatePrecision,
     DesignationKind,
     LawKind,
     OrganisationKind,
@@ -43,8 +47,8 @@ class YearFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-def country_filter(label="Country"):
-    return django_filters.ChoiceFilter(label=label, choices=lambda: list(countries))
+def country_filter(label="Country", **kwargs):
+    return django_filters.ChoiceFilter(label=label, choices=lambda: list(countries), **kwargs)
 
 
 def published_law_filter(**kwargs):
@@ -161,3 +165,134 @@ class SourceFilter(SearchFilterSet):
     class Meta:
         model = Source
         fields = ["q", "kind", "reliability"]
+
+
+class AsOfField(forms.DateField):
+    """A day written YYYY-MM-DD, today or earlier: what was designated on that date."""
+
+    input_formats = ["%Y-%m-%d"]
+    default_error_messages = {
+        "invalid": "Enter a date as YYYY-MM-DD, e.g. 2024-11-13.",
+        "future": "The date is in the future: nobody knows yet what will be designated then.",
+    }
+
+    def validate(self, value):
+        super().validate(value)
+        if value and value > timezone.now().date():
+            raise forms.ValidationError(self.error_messages["future"], code="future")
+
+
+class AsOfFilter(django_filters.Filter):
+    field_class = AsOfField
+
+
+def _first_of_month(day):
+    return day.replace(day=1)
+
+
+def started_by(name, day):
+    """A Q: the partial date `name` certainly lies on or before `day`: its whole range does.
+
+    A day counts from that day; a month ("November 2024") from its last day, a year from
+    31 December; an approximate year ("c. 2024") may be off by a year, so from 31 December
+    of the year after. Each is "stored first day < a threshold" computed here, so the
+    database compares plain dates.
+    """
+    after = day + datetime.timedelta(days=1)
+    precision = f"{name}_precision"
+    return (
+        Q(**{precision: DatePrecision.DAY, f"{name}__lte": day})
+        | Q(**{precision: DatePrecision.MONTH, f"{name}__lt": _first_of_month(after)})
+        | Q(**{precision: DatePrecision.YEAR, f"{name}__lt": datetime.date(after.year, 1, 1)})
+        | Q(
+            **{
+                precision: DatePrecision.APPROXIMATE,
+                f"{name}__lt": datetime.date(after.year - 1, 1, 1),
+            }
+        )
+    )
+
+
+def not_yet(name, day):
+    """A Q: the partial date `name` certainly lies after `day`: its whole range does.
+
+    Months and years are stored as their first day; an approximate year ("c. 2026") may be
+    the year before, so it lies after `day` only from two years after `day`'s year.
+    """
+    precision = f"{name}_precision"
+    return Q(~Q(**{precision: DatePrecision.APPROXIMATE}), **{f"{name}__gt": day}) | Q(
+        **{precision: DatePrecision.APPROXIMATE, f"{name}__gte": datetime.date(day.year + 2, 1, 1)}
+    )
+
+
+def designated_on(day):
+    """A Q: designations certainly in force on `day` (see DesignationFilter)."""
+    started = Q(decision_date__isnull=False) & started_by("decision_date", day)
+    registered = Q(decision_date__isnull=True, register_date__isnull=False) & started_by(
+        "register_date", day
+    )
+    return (started | registered) & (Q(revoked_date__isnull=True) | not_yet("revoked_date", day))
+
+
+class DesignationFilter(SearchFilterSet):
+    """The designations list's filters (also the API's).
+
+    - `country`: the designated organisation's country of headquarters;
+      `jurisdiction`: the designating state, the jurisdiction of the law it was made under
+      (a designation under no law has none).
+    - `year`: of the decision, or of the register date when the decision is undated.
+    - `as_of=YYYY-MM-DD`: designations *certainly* in force that day. One counts from its
+      decision date (its register date when undated; never when it has neither) and stops
+      from its revocation date. A partial date is a range: a decision known only to the month
+      counts from the month's last day, so in its own month it is not yet listed; a year from
+      31 December; "c. 2024" from the end of 2025. A revocation in the as_of month (or year)
+      already stops it: it may have come first.
+    """
+
+    q = django_filters.CharFilter(label="Search organisations", method="filter_text")
+    type = django_filters.ChoiceFilter(
+        label="Designation", field_name="kind", choices=DesignationKind.choices
+    )
+    authority = django_filters.CharFilter(label="Authority", lookup_expr="icontains")
+    law = published_law_filter()
+    country = country_filter("Organisation's country", field_name="organisation__country")
+    jurisdiction = country_filter("Designating state", field_name="law__jurisdiction")
+    year = YearFilter(label="Year", method="filter_year")
+    organisation = django_filters.ModelChoiceFilter(
+        queryset=Organisation.objects.published().only("slug", "name"),
+        to_field_name="slug",
+        field_name="organisation",
+        widget=forms.TextInput(attrs={"placeholder": "from /organisations/…/"}),
+        label="Organisation",
+    )
+    as_of = AsOfFilter(
+        label="In force on",
+        method="filter_as_of",
+        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD"}),
+    )
+
+    class Meta:
+        model = Designation
+        fields = [
+            "q",
+            "type",
+            "authority",
+            "law",
+            "country",
+            "jurisdiction",
+            "year",
+            "organisation",
+            "as_of",
+        ]
+
+    def filter_text(self, queryset, name, value):
+        organisations = search.matching(Organisation.objects.published(), search.clean_query(value))
+        return queryset.filter(organisation__in=organisations.values("pk"))
+
+    def filter_year(self, queryset, name, value):
+        return queryset.filter(
+            Q(decision_date__year=value) | Q(decision_date__isnull=True, register_date__year=value)
+        )
+
+    def filter_as_of(self, queryset, name, value):
+        return queryset.filter(designated_on(value))

@@ -37,6 +37,11 @@ urlpatterns = [
         public_page(views.OrganisationDetailView.as_view()),
         name="organisation-detail",
     ),
+    path(
+        "designations/",
+        public_page(views.DesignationListView.as_view()),
+        name="designation-list",
+    ),
     path("laws/", public_page(views.LawListView.as_view()), name="law-list"),
     path("laws/<slug:slug>/", public_page(views.LawDetailView.as_view()), name="law-detail"),
     path("cases/", public_page(views.CaseListView.as_view()), name="case-list"),
@@ -48,7 +53,12 @@ urlpatterns = [
     path("sources/", public_page(views.SourceListView.as_view()), name="source-list"),
     path("sources/<id:pk>/", public_page(views.SourceDetailView.as_view()), name="source-detail"),
     path("search/", public_page(views.SearchView.as_view()), name="search"),
-    path("feeds/designations/", public_page(views.DesignationFeed()), name="designation-feed"),
+    # The same feed as /designations/?format=atom, at the address readers subscribed to.
+    path(
+        "feeds/designations/",
+        public_page(views.DesignationListView.as_view(default_format="atom")),
+        name="designation-feed",
+    ),
     path("healthz", health.healthz, name="healthz"),
     # Bulk releases: not behind public_page, whose ETag follows the record, not the releases.
     path("data/", data_views.data_index, name="data"),

@@ -1,17 +1,14 @@
 """Public pages: home, lists with filters and exports, detail pages, search."""
 
-import datetime
-
 from django.conf import settings
-from django.contrib.syndication.views import Feed
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import ExtractYear
-from django.utils.feedgenerator import Atom1Feed
+from django.urls import reverse
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
-from tracker import filters, search
-from tracker.exports import EXPORTERS
+from tracker import feeds, filters, search, shapes
+from tracker.exports import EXPORTERS, export_filename
 from tracker.history import change_log
 from tracker.models import (
     Case,
@@ -28,52 +25,71 @@ from tracker.models.public import owner_fields
 from tracker.pagination import CappedPaginator
 
 
-def _join(items):
-    return "; ".join(str(item) for item in items)
-
-
 class PublicListView(FilterView):
-    """A filtered, paginated list that also exports what it shows as CSV or JSON.
+    """A filtered, paginated list that also exports what it shows (`?format=`).
 
     Invalid filter values are ignored and reported on the page (strict=False);
     a bad or out-of-range page number shows the nearest real page. Counts stop
-    at LIST_COUNT_CAP (see CappedPaginator).
+    at LIST_COUNT_CAP (see CappedPaginator). An unknown format is ignored and reported
+    like a bad filter value: the page is shown.
     """
 
     strict = False
     paginate_by = settings.PAGE_SIZE
     paginator_class = CappedPaginator
     export_name = ""
-    export_columns = ()
+    shape = None  # the record type's shape in tracker.shapes
+    default_format = None  # "atom" serves the list's feed at a URL of its own
 
     def get(self, request, *args, **kwargs):
-        export_format = request.GET.get("format")
-        if export_format in EXPORTERS:
-            self.filterset = self.get_filterset(self.get_filterset_class())
-            exporter = EXPORTERS[export_format]
-            return exporter(
-                self.filterset.qs, list(self.export_columns), self.export_row, self.export_name
+        export_format = request.GET.get("format") or self.default_format
+        if export_format in EXPORTERS or (export_format == "atom" and self.has_feed):
+            # The records come from the shape's queryset (with all it shows), filtered and
+            # ordered as on the page.
+            filterset_class = self.get_filterset_class()
+            self.filterset = filterset_class(
+                request.GET or None, queryset=self.shape.queryset(), request=request
             )
+            if export_format == "atom":
+                return self.feed(request, self.filterset.qs, self.page_url(request))
+            filename = export_filename(self.export_name, self.filterset)
+            return EXPORTERS[export_format](request, self.filterset.qs, self.shape, filename)
         return super().get(request, *args, **kwargs)
+
+    @property
+    def has_feed(self):
+        return type(self).feed is not PublicListView.feed
+
+    def feed(self, request, queryset, page_url):
+        raise NotImplementedError
+
+    def page_url(self, request):
+        """The absolute address of the list with the same filters (no format, no page)."""
+        params = request.GET.copy()
+        params.pop("page", None)
+        params.pop("format", None)
+        path = reverse(request.resolver_match.view_name.replace("-feed", "-list"))
+        query = params.urlencode()
+        return request.build_absolute_uri(f"{path}?{query}" if query else path)
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get(self.page_kwarg))
         return paginator, page, page.object_list, page.has_other_pages()
 
-    def export_row(self, obj):
-        raise NotImplementedError
-
-    def absolute(self, obj):
-        return self.request.build_absolute_uri(obj.get_absolute_url())
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         params = self.request.GET.copy()
         params.pop("page", None)
-        params.pop("format", None)
+        export_format = params.pop("format", [None])[-1]
         context["query_string"] = params.urlencode()
-        context["filter_errors"] = self.filterset.form.errors if self.filterset.is_bound else {}
+        context["export_formats"] = list(EXPORTERS)
+        context["has_feed"] = self.has_feed
+        errors = dict(self.filterset.form.errors) if self.filterset.is_bound else {}
+        if export_format and export_format not in EXPORTERS:
+            choices = [*EXPORTERS, *(["atom"] if self.has_feed else [])]
+            errors["format"] = [f"Unknown format; this list exports as {', '.join(choices)}."]
+        context["filter_errors"] = errors
         return context
 
 
@@ -82,20 +98,20 @@ class OrganisationListView(PublicListView):
     filterset_class = filters.OrganisationFilter
     template_name = "tracker/organisation_list.html"
     export_name = "organisations"
-    export_columns = ("name", "short_name", "aliases", "kind", "country", "designations", "url")
+    shape = shapes.OrganisationShape
 
-    def export_row(self, obj):
-        return {
-            "name": obj.name,
-            "short_name": obj.short_name,
-            "aliases": _join(obj.aliases.all()),
-            "kind": obj.get_kind_display(),
-            "country": obj.country.name,
-            "designations": _join(
-                f"{d.get_kind_display()} ({d.date_display})" for d in obj.public_designations
-            ),
-            "url": self.absolute(obj),
-        }
+
+class DesignationListView(PublicListView):
+    """Every published designation, with the filters of DesignationFilter and its feed."""
+
+    queryset = Designation.objects.for_list()
+    filterset_class = filters.DesignationFilter
+    template_name = "tracker/designation_list.html"
+    export_name = "designations"
+    shape = shapes.DesignationShape
+
+    def feed(self, request, queryset, page_url):
+        return feeds.designation_feed(request, queryset, page_url)
 
 
 class LawListView(PublicListView):
@@ -103,50 +119,20 @@ class LawListView(PublicListView):
     filterset_class = filters.LawFilter
     template_name = "tracker/law_list.html"
     export_name = "laws"
-    export_columns = (
-        "title",
-        "short_title",
-        "number",
-        "kind",
-        "jurisdiction",
-        "adopted",
-        "designations",
-        "cases",
-        "url",
-    )
-
-    def export_row(self, obj):
-        return {
-            "title": obj.title,
-            "short_title": obj.short_title,
-            "number": obj.number,
-            "kind": obj.get_kind_display(),
-            "jurisdiction": obj.jurisdiction.name,
-            "adopted": obj.adopted_display if obj.adopted_date else "",
-            "designations": obj.designation_count,
-            "cases": obj.case_count,
-            "url": self.absolute(obj),
-        }
+    shape = shapes.LawShape
 
 
 class CaseListView(PublicListView):
+    """Cases; their feed (`?format=atom`) gives the events of the cases the filters select."""
+
     queryset = Case.objects.for_list()
     filterset_class = filters.CaseFilter
     template_name = "tracker/case_list.html"
     export_name = "cases"
-    export_columns = ("title", "status", "country", "people", "charges", "sentence", "court", "url")
+    shape = shapes.CaseShape
 
-    def export_row(self, obj):
-        return {
-            "title": obj.title,
-            "status": obj.get_status_display(),
-            "country": obj.country.name,
-            "people": _join(obj.public_people),
-            "charges": _join(obj.charges.all()),
-            "sentence": obj.sentence,
-            "court": obj.court,
-            "url": self.absolute(obj),
-        }
+    def feed(self, request, queryset, page_url):
+        return feeds.case_event_feed(request, queryset, page_url)
 
 
 class PersonListView(PublicListView):
@@ -154,16 +140,7 @@ class PersonListView(PublicListView):
     filterset_class = filters.PersonFilter
     template_name = "tracker/person_list.html"
     export_name = "people"
-    export_columns = ("name", "aliases", "role", "country", "url")
-
-    def export_row(self, obj):
-        return {
-            "name": obj.name,
-            "aliases": _join(obj.aliases.all()),
-            "role": obj.get_role_display(),
-            "country": obj.country.name,
-            "url": self.absolute(obj),
-        }
+    shape = shapes.PersonShape
 
 
 class SourceListView(PublicListView):
@@ -171,28 +148,7 @@ class SourceListView(PublicListView):
     filterset_class = filters.SourceFilter
     template_name = "tracker/source_list.html"
     export_name = "sources"
-    export_columns = (
-        "title",
-        "source_url",
-        "publisher",
-        "published",
-        "kind",
-        "reliability",
-        "citations",
-        "url",
-    )
-
-    def export_row(self, obj):
-        return {
-            "title": obj.title,
-            "source_url": obj.url,
-            "publisher": obj.publisher,
-            "published": obj.published_display if obj.published_date else "",
-            "kind": obj.get_kind_display(),
-            "reliability": obj.get_reliability_display(),
-            "citations": obj.citation_count,
-            "url": self.absolute(obj),
-        }
+    shape = shapes.SourceShape
 
 
 class RecordDetailView(DetailView):
@@ -327,41 +283,3 @@ class SearchView(TemplateView):
             suggestions=search.suggest(query) if query.terms and not total else [],
         )
         return context
-
-
-class DesignationFeed(Feed):
-    """Atom feed of published designations, newest decision first."""
-
-    feed_type = Atom1Feed
-    title = "Repression Tracker: new designations"
-    subtitle = "Organisations declared undesirable, foreign agents and the like, with sources."
-
-    def link(self):
-        return "/organisations/"
-
-    def items(self):
-        return Designation.objects.for_list()[:50]
-
-    def item_title(self, item):
-        return f"{item.organisation.name}: {item.get_kind_display()}"
-
-    def item_description(self, item):
-        parts = [f"{item.get_kind_display()}, {item.date_display}"]
-        if item.authority:
-            parts.append(f"by {item.authority}")
-        if item.law:
-            parts.append(f"under {item.law}")
-        return " ".join(parts) + "."
-
-    def item_link(self, item):
-        return item.get_absolute_url()
-
-    def item_pubdate(self, item):
-        if item.decision_date:
-            return datetime.datetime.combine(
-                item.decision_date, datetime.time(), tzinfo=datetime.UTC
-            )
-        return item.created_at
-
-    def item_updateddate(self, item):
-        return item.updated_at
