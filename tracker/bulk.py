@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from tracker import release_shapes
+from tracker import exports, release_shapes
 from tracker.backup import read_snapshot
 
 CHUNK_SIZE = 500
@@ -146,68 +146,21 @@ def dumps(record):
 
 
 # ---------------------------------------------------------------------------------------
-# CSV: each type flattened to one row per record.
-
-
-def _cell(value):
-    """A CSV cell; a text that a spreadsheet would run as a formula gets a leading '."""
-    from tracker.exports import FORMULA_PREFIXES
-
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def _name(item):
-    if isinstance(item, dict):
-        for key in ("name", "title", "description", "summary", "applies_to"):
-            if item.get(key):
-                return str(item[key])
-        if item.get("law"):  # a charge that only names its law
-            return _name(item["law"])
-        return str(item.get("id", ""))
-    return str(item)
-
-
-def flatten(value, prefix):
-    """The columns of one field: a partial date gives `<f>` (ISO, as precise as known) and
-    `<f>_precision`; a related record `<f>_id`, `<f>_name`; a country its code; a list the
-    names of its items joined by "; " and, for records and citations, `<f>_ids`."""
-    if isinstance(value, dict):
-        if "precision" in value and "date" in value:
-            return {prefix: value["date"], f"{prefix}_precision": value["precision"]}
-        if "code" in value and "name" in value and len(value) == 2:
-            return {prefix: value["code"]}
-        return {f"{prefix}_id": value.get("id"), f"{prefix}_name": _name(value)}
-    if isinstance(value, list):
-        if prefix == "citations":
-            ids = [str(item["source"]["id"]) for item in value if item.get("source")]
-            return {"citations": len(value), "citation_source_ids": "; ".join(ids)}
-        ids = [str(item["id"]) for item in value if isinstance(item, dict) and "id" in item]
-        columns = {prefix: "; ".join(_name(item) for item in value)}
-        if ids:
-            columns[f"{prefix}_ids"] = "; ".join(ids)
-        return columns
-    return {prefix: value}
+# CSV: each type flattened to one row per record, exactly as the list exports do.
 
 
 class CsvWriter:
-    """Writes one type's records as CSV; the columns are those of the type's described fields,
-    so that a null in the first record cannot change the header."""
+    """Writes one type's records as CSV, with the list exports' columns (`csv_columns`, from
+    the shape's fields, so that a null in the first record cannot change the header)."""
 
-    def __init__(self, stream, columns):
-        self.columns = columns
+    def __init__(self, stream, shape):
+        self.columns = exports.csv_columns(shape)
         self.writer = csv.writer(stream)
-        self.writer.writerow(columns)
+        stream.write(exports.BOM)  # so that spreadsheet programs read UTF-8
+        self.writer.writerow([header for header, _ in self.columns])
 
     def write(self, record):
-        row = {}
-        for key, value in record.items():
-            row.update(flatten(value, key))
-        self.writer.writerow([_cell(row.get(column)) for column in self.columns])
+        self.writer.writerow([exports._safe_cell(cell(record)) for _, cell in self.columns])
 
 
 # ---------------------------------------------------------------------------------------
@@ -362,11 +315,14 @@ def data_dictionary(types, name):
         '- A partial date is `{"date": "2024" | "2024-11" | "2024-11-13", "precision", '
         '"approximate", "display"}` or null when unknown; in CSV, `<field>` holds the date '
         "and `<field>_precision` its precision.",
-        '- A related record is `{"id", "name" or "title", "url"}`; in CSV `<field>_id` and '
-        "`<field>_name`. A list in CSV is the items' names joined by `; ` and, for records, "
-        "`<field>_ids`; citations give `citations` (their number) and `citation_source_ids`.",
-        '- A choice is its code, with `<field>_label` for the text; a country `{"code", '
-        '"name"}` (CSV: the code).',
+        '- A related record is `{"id", "name" or "title", "url"}`; a choice is its code, with '
+        '`<field>_label` for the text; a country `{"code", "name"}` or null.',
+        "- CSV (the same columns as the site's list exports): a partial date gives `<field>` "
+        "and `<field>_precision`; a country `<field>` (code) and `<field>_name`; a related "
+        "record `<field>_id` and `<field>_name`; several `<field>_ids` and `<field>_names`; "
+        "citations `source_ids` and `source_urls`; other lists one cell of labels (with "
+        f"`<field>_ids` when their items have ids). Several values are joined by "
+        f"`{exports.LIST_SEPARATOR.strip()}`.",
         '- `delta.jsonl`: `{"change": "added" | "changed" | "withdrawn", "type", "id", '
         '"record"}`; `record` is the new record, or null when withdrawn (no longer public).',
         "- CSV cells starting with `=`, `+`, `-`, `@` get a leading `'` (spreadsheet formulas).",
@@ -442,9 +398,7 @@ def write_release(root=None, now=None, using="default", stdout=None):
             for kind in types:
                 counts[kind.name] = 0
                 with opened(f"{kind.name}.csv") as table_file:
-                    # A byte-order mark, so that spreadsheet programs read UTF-8.
-                    table_file.write("\ufeff")
-                    table = CsvWriter(table_file, kind.csv_columns)
+                    table = CsvWriter(table_file, kind.shape_class)
                     old = previous_digests(previous_records, kind.name)
                     for record, line in delta.merge(kind.name, _records(kind, context), old):
                         records_file.write(line + "\n")

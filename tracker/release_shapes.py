@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from rest_framework import serializers
 
-from tracker import shapes
+from tracker import exports, shapes
 
 # What the shapes' own field classes hold, for the data dictionary.
 FIELD_KINDS = {
@@ -100,23 +100,8 @@ class RecordType:
 
     @cached_property
     def csv_columns(self):
-        """The CSV columns, from the shape's fields (see `bulk.flatten`)."""
-        columns = []
-        for name, field in self.fields.items():
-            if isinstance(field, shapes.PartialDateField):
-                columns += [name, f"{name}_precision"]
-            elif isinstance(field, serializers.ListSerializer):
-                if name == "citations":
-                    columns += ["citations", "citation_source_ids"]
-                elif "id" in getattr(field.child, "fields", {}):
-                    columns += [name, f"{name}_ids"]
-                else:
-                    columns.append(name)
-            elif isinstance(field, serializers.Serializer):
-                columns += [f"{name}_id", f"{name}_name"]
-            else:
-                columns.append(name)
-        return columns
+        """The CSV headers: the list exports' columns of this shape."""
+        return [header for header, _ in exports.csv_columns(self.shape_class)]
 
 
 FIELD_KINDS_BY_NAME = {
