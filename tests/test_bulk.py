@@ -86,7 +86,7 @@ class ReleaseRoundTripTests(ReleaseDirMixin, TestCase):
 
     def test_no_hidden_record_or_editor_appears_in_any_file(self):
         files = sorted(self.dir.iterdir())
-        self.assertEqual(len(files), len(self.manifest["files"]) + 1)
+        self.assertEqual(len(files), len(self.manifest["files"]) + 2)
         for path in files:
             text = path.read_text(encoding="utf-8")
             with self.subTest(path.name):
@@ -98,7 +98,11 @@ class ReleaseRoundTripTests(ReleaseDirMixin, TestCase):
 
     def test_manifest_sizes_and_checksums_match_the_files(self):
         names = {entry["name"] for entry in self.manifest["files"]}
-        self.assertEqual(names | {bulk.MANIFEST}, {path.name for path in self.dir.iterdir()})
+        self.assertEqual(
+            names | {bulk.MANIFEST, bulk.CHECKSUMS}, {path.name for path in self.dir.iterdir()}
+        )
+        sums = (self.dir / bulk.CHECKSUMS).read_text().splitlines()
+        self.assertEqual(sums, [f"{e['sha256']}  {e['name']}" for e in self.manifest["files"]])
         for entry in self.manifest["files"]:
             data = (self.dir / entry["name"]).read_bytes()
             self.assertEqual(entry["size"], len(data), entry["name"])
@@ -306,6 +310,7 @@ class DataPageTests(ReleaseDirMixin, TestCase):
             ("organisation.csv", "text/csv"),
             ("manifest.json", "application/json"),
             ("data-dictionary.md", "text/markdown"),
+            ("SHA256SUMS", "text/plain"),
         ]:
             with self.subTest(name):
                 response = self.client.get(f"/data/{self.newest}/{name}")

@@ -274,7 +274,7 @@ class LeakTests(TestCase):
         cls.world = World.build()
         world = cls.world
         manifest = bulk.write_release()
-        files = [bulk.MANIFEST, *(entry["name"] for entry in manifest["files"])]
+        files = [bulk.MANIFEST, bulk.CHECKSUMS, *(entry["name"] for entry in manifest["files"])]
         world.release_files = [f"/data/{manifest['name']}/{name}" for name in files]
         world.release_files += [f"/data/latest/{name}" for name in files]
         world.hidden_sources = [record for record in world.hidden if isinstance(record, Source)]

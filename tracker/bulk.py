@@ -37,6 +37,8 @@ CHUNK_SIZE = 500
 # A release's name: the day it was made, and a number when there are several that day.
 RELEASE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-(\d{1,4}))?$")
 MANIFEST = "manifest.json"
+# The checksums again, in the format of `sha256sum -c SHA256SUMS`.
+CHECKSUMS = "SHA256SUMS"
 RECORDS = "records.jsonl"
 DELTA = "delta.jsonl"
 DELTA_CSV = "delta.csv"
@@ -71,6 +73,7 @@ CONTENT_TYPES = {
     ".csv": "text/csv; charset=utf-8",
     ".md": "text/markdown; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
+    "": "text/plain; charset=utf-8",  # SHA256SUMS
 }
 
 FILE_DESCRIPTIONS = {
@@ -303,6 +306,7 @@ def data_dictionary(types, name):
         "| --- | --- |",
         f"| `{MANIFEST}` | Release name, time, code version, counts per type, and every "
         "other file's size and SHA-256. |",
+        f"| `{CHECKSUMS}` | The same checksums, for `sha256sum -c {CHECKSUMS}`. |",
         *(f"| `{file}` | {text} |" for file, text in FILE_DESCRIPTIONS.items()),
         *(
             f"| `{kind.name}.csv` | Every public {kind.label}, one row each (columns below). |"
@@ -445,6 +449,10 @@ def write_release(root=None, now=None, using="default", stdout=None):
             "seconds": round(time.perf_counter() - started, 1),
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        (staging / CHECKSUMS).write_text(
+            "".join(f"{entry['sha256']}  {entry['name']}\n" for entry in manifest["files"]),
+            encoding="utf-8",
+        )
         # mkdtemp made it private (0700); a release is public, read by the web server.
         os.chmod(staging, 0o755)  # noqa: S103
         try:
@@ -464,7 +472,7 @@ def release_file(name, file_name, root=None):
     manifest = read_manifest(name, root)
     if manifest is None:
         return None
-    listed = {entry["name"] for entry in manifest.get("files", [])} | {MANIFEST}
+    listed = {entry["name"] for entry in manifest.get("files", [])} | {MANIFEST, CHECKSUMS}
     if file_name not in listed or "/" in file_name or file_name.startswith("."):
         return None
     path = root / name / file_name
