@@ -18,3 +18,6 @@ STORAGES = {
 
 # Hashing test passwords the production way costs about half a second per account.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The suite makes many API requests from one address; tests/test_api.py sets a low limit itself.
+API_RATE_LIMIT = "100000/minute"

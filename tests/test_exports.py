@@ -186,9 +186,8 @@ class TestFileNames:
             {"law": "undesirable-organisations-law", "country": "RU", "format": "csv"},
         )
         today = timezone.now().date().isoformat()
-        assert response["Content-Disposition"] == (
-            f'attachment; filename="designations_law-undesirable-organisations-law_country-RU_{today}.csv"'
-        )
+        filename = f"designations_law-undesirable-organisations-law_country-RU_{today}.csv"
+        assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
         assert len(csv_rows(response)) == 1
 
     def test_refused_values_are_not_named_and_text_is_transliterated(self, client, record):
@@ -198,7 +197,8 @@ class TestFileNames:
         )
         disposition = response["Content-Disposition"]
         assert re.fullmatch(
-            r'attachment; filename="designations_q-tsentr-primer_as-of-2020-01-01_\d{4}-\d\d-\d\d\.jsonl"',
+            r'attachment; filename="designations_q-tsentr-primer_as-of-2020-01-01_'
+            r'\d{4}-\d\d-\d\d\.jsonl"',
             disposition,
         ), disposition
         assert "year" not in disposition

@@ -47,6 +47,8 @@ from tracker.models import (
 )
 from tracker.models.public import has_state, is_public, owner_fields, public_models
 
+# Every export format, and the Atom feed (lists without one show the page and say so).
+FORMATS = [*EXPORTERS, "atom"]
 MARKER = "Zqleak"
 LEAK = re.compile(rf"{MARKER}|999\.\d", re.IGNORECASE)
 HIDDEN_STATES = [State.DRAFT, State.REVIEW, State.WITHDRAWN]
@@ -194,6 +196,12 @@ def internal_links(html):
         yield parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+def json_links(text):
+    """The paths of this site's addresses in a JSON answer (records' pages, `next` pages)."""
+    for match in re.finditer(r'"http://testserver(/[^"#]*)', text):
+        yield match.group(1).replace("\\u0026", "&")
+
+
 def list_urls(path, world, **filters):
     """A list page: plain, paged, each filter, every hidden marker as a search, every export."""
     queries = [""]
@@ -202,12 +210,38 @@ def list_urls(path, world, **filters):
     queries += ["page=2", "page=999"]
     urls = [f"{path}?{query}" if query else path for query in queries]
     return urls + [
-        f"{url}{'&' if '?' in url else '?'}format={name}" for url in urls for name in EXPORTERS
+        f"{url}{'&' if '?' in url else '?'}format={name}" for url in urls for name in FORMATS
     ]
 
 
 def hidden_slugs(world, model):
     return [record.slug for record in world.hidden if isinstance(record, model)]
+
+
+def api_list(path, world, **filters):
+    """An API list: plain, a page of one, each filter, every hidden marker as a search."""
+    queries = ["", "page_size=1"]
+    queries += [urlencode({name: value}) for name, values in filters.items() for value in values]
+    queries += [urlencode({"q": value}) for value in world.list_search_terms]
+    return [f"{path}?{query}" if query else path for query in queries]
+
+
+def api_detail(path, world, model):
+    """An API record: every public one of its type, and every hidden one by id and by slug."""
+    public = [record for record in [*world.public, world.source] if isinstance(record, model)]
+    hidden = [record for record in world.hidden if isinstance(record, model)]
+    keys = [record.pk for record in [*public, *hidden]]
+    keys += [record.slug for record in hidden if hasattr(record, "slug")]
+    return [f"{path}{key}/" for key in keys]
+
+
+def api_surfaces(name, path, model, **filters):
+    return {
+        f"api-{name}-list": lambda world: api_list(
+            path, world, **{key: value(world) for key, value in filters.items()}
+        ),
+        f"api-{name}-detail": lambda world: api_detail(path, world, model),
+    }
 
 
 # Each URL name of the public namespace, with the addresses that exercise it.
@@ -225,6 +259,18 @@ SURFACES = {
         "/organisations/public-org/",
         *(f"/organisations/{slug}/" for slug in hidden_slugs(world, Organisation)),
     ],
+    "designation-list": lambda world: list_urls(
+        "/designations/",
+        world,
+        law=["public-law", *hidden_slugs(world, Law)],
+        organisation=["public-org", *hidden_slugs(world, Organisation)],
+        type=DesignationKind.values,
+        authority=["Prosecutor", MARKER],
+        country=["RU"],
+        jurisdiction=["RU"],
+        year=["2025"],
+        as_of=["2025-06-01", "2030-01-01"],
+    ),
     "law-list": lambda world: list_urls("/laws/", world, jurisdiction=["RU"], kind=["law"]),
     "law-detail": lambda world: [
         "/laws/public-law/",
@@ -255,6 +301,45 @@ SURFACES = {
     "search": lambda world: [f"/search/?{urlencode({'q': term})}" for term in world.search_terms],
     "designation-feed": lambda world: ["/feeds/designations/"],
     "healthz": lambda world: ["/healthz"],
+    "api": lambda world: ["/api/"],
+    "api-schema": lambda world: ["/api/schema/", "/api/schema/?format=json"],
+    **api_surfaces(
+        "organisation",
+        "/api/organisations/",
+        Organisation,
+        law=lambda world: ["public-law", *hidden_slugs(world, Law)],
+        designation=lambda world: DesignationKind.values,
+        year=lambda world: ["2025"],
+        country=lambda world: ["RU"],
+    ),
+    **api_surfaces(
+        "designation",
+        "/api/designations/",
+        Designation,
+        law=lambda world: ["public-law", *hidden_slugs(world, Law)],
+        organisation=lambda world: ["public-org", *hidden_slugs(world, Organisation)],
+        kind=lambda world: DesignationKind.values,
+        year=lambda world: ["2025"],
+    ),
+    **api_surfaces("law", "/api/laws/", Law, jurisdiction=lambda world: ["RU"]),
+    **api_surfaces(
+        "case",
+        "/api/cases/",
+        Case,
+        law=lambda world: ["public-law", *hidden_slugs(world, Law)],
+        person=lambda world: ["public-person", *hidden_slugs(world, Person)],
+        status=lambda world: ["convicted"],
+        year=lambda world: ["2025"],
+    ),
+    **api_surfaces("person", "/api/people/", Person, country=lambda world: ["RU"]),
+    **api_surfaces("source", "/api/sources/", Source, reliability=lambda world: ["established"]),
+    **api_surfaces(
+        "case-event",
+        "/api/case-events/",
+        CaseEvent,
+        case=lambda world: ["public-case", *hidden_slugs(world, Case)],
+        kind=lambda world: ["arrest"],
+    ),
     "data": lambda world: ["/data/"],
     "data-file": lambda world: world.release_files,
 }
@@ -398,6 +483,9 @@ class LeakTests(TestCase):
                     leaks.append((url, f"lists {named} for a hidden record's name or number"))
             if response.get("Content-Type", "").startswith("text/html"):
                 queue += [link for link in internal_links(text) if link not in seen]
+            if response.get("Content-Type", "").startswith("application/json"):
+                # The API's records link their pages, and its lists their next pages.
+                queue += [link for link in json_links(text) if link not in seen]
         self.assertEqual(leaks, [])
         self.assertGreater(len(seen), 100)  # the crawl really went through the site
         self.assertLess(len(seen), CRAWL_LIMIT, "raise CRAWL_LIMIT: the crawl did not finish")

@@ -42,6 +42,14 @@ PAGES = [
     "/organisations/",
     "/organisations/?kind=ngo&law=law-0&year=2025&q=alpha",
     "/organisations/org-0/",
+    "/designations/",
+    "/designations/?type=undesirable&law=law-0&organisation=org-0&jurisdiction=RU"
+    "&year=2025&authority=general&as_of=2025-06-01&q=alpha",
+    "/designations/?format=csv",
+    "/designations/?format=atom",
+    "/designations/?q=alpha&format=jsonl",
+    "/cases/?format=atom",
+    "/cases/?person=person-0&format=atom",
     "/laws/",
     "/laws/?jurisdiction=RU&q=alpha",
     "/laws/law-0/",
@@ -58,7 +66,9 @@ PAGES = [
     "/search/?q=Organisaton",  # no match: "did you mean" runs too
     "/feeds/designations/",
     "/organisations/?format=csv",
+    "/organisations/?format=jsonl",
     "/cases/?format=json",
+    "/cases/?format=csv",
     "/laws/?format=csv",
     "/people/?format=json",
     "/sources/?format=csv",
@@ -106,6 +116,9 @@ def test_source_page_query_count_does_not_grow_with_citations(client):
         # detail page ends with one query for its change log.
         ("/organisations/", 6),
         ("/organisations/org-0/", 8),
+        # The data version, the count, the page (with organisation and law); the law select.
+        ("/designations/", 4),
+        ("/designations/?type=undesirable&law=law-0&year=2025&as_of=2025-06-01&q=alpha", 5),
         ("/laws/", 3),
         ("/laws/law-0/", 11),
         ("/cases/", 6),

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from tests import factories
 from tracker.pagination import CappedPaginator
@@ -79,6 +80,7 @@ def bontsler_case():
     [
         "/",
         "/organisations/",
+        "/designations/",
         "/laws/",
         "/cases/",
         "/people/",
@@ -317,7 +319,7 @@ class TestExports:
         factories.OrganisationFactory(name='=HYPERLINK("http://evil")')
         response = client.get("/organisations/?format=csv")
         rows = list(csv.DictReader(io.StringIO(streamed(response).removeprefix("\ufeff"))))
-        assert rows[0]["name"] == "'=HYPERLINK(\"http://evil\")"
+        assert rows[0]["name"] == '\'=HYPERLINK("http://evil")'
 
     def test_export_of_empty_result_still_has_header(self, client):
         response = client.get("/cases/?q=nothing-matches&format=csv")
@@ -325,6 +327,59 @@ class TestExports:
         assert header[:3] == ["id", "type", "url"]
         assert {"title", "status", "status_label", "people_ids", "source_urls"} <= set(header)
         assert json.loads(streamed(client.get("/laws/?format=json"))) == []
+
+
+class TestDesignationList:
+    def test_lists_organisation_type_law_authority_dates_and_revocation(self, client, amnesty):
+        factories.DesignationFactory(
+            organisation=factories.OrganisationFactory(name="Gender Centre"),
+            kind="foreign_agent",
+            law=None,
+            authority="",
+            decision_date=datetime.date(2013, 11, 1),
+            decision_date_precision="month",
+            register_date=datetime.date(2013, 12, 2),
+            revoked_date=datetime.date(2016, 1, 1),
+            revoked_date_precision="year",
+        )
+        factories.DesignationFactory(
+            organisation=factories.OrganisationFactory(name="Draft Org", state="draft")
+        )
+        response = client.get(reverse("tracker:designation-list"))
+        assert response.status_code == 200
+        content = response.content.decode()
+        rows = content.split("<tbody>")[1].split("</tr>")
+        assert "Amnesty International" in rows[0] and "19 May 2025" in rows[0]
+        assert "undesirable organisations law" in rows[0]
+        assert "Prosecutor General&#x27;s Office" in rows[0]
+        gender = rows[1]
+        assert "Foreign agent" in gender and "November 2013" in gender
+        assert "2 December 2013" in gender and "2016" in gender
+        assert "Draft Org" not in content
+        assert 'href="?format=atom"' in content and 'href="?format=jsonl"' in content
+
+    def test_filters_and_keeps_them_in_export_links(self, client, amnesty):
+        factories.DesignationFactory(kind="foreign_agent")
+        response = client.get("/designations/", {"type": "undesirable", "as_of": "2025-06-01"})
+        assert list(response.context["object_list"]) == [amnesty]
+        assert 'href="?type=undesirable&amp;as_of=2025-06-01&amp;format=csv"' in (
+            response.content.decode()
+        )
+
+    @pytest.mark.parametrize(
+        ("value", "message"),
+        [("2999-01-01", "The date is in the future"), ("19.05.2025", "Enter a date as YYYY-MM-DD")],
+    )
+    def test_bad_as_of_is_reported_and_ignored(self, client, amnesty, value, message):
+        response = client.get("/designations/", {"as_of": value})
+        assert response.status_code == 200
+        content = response.content.decode()
+        assert "Some filters were ignored" in content and message in content
+        assert list(response.context["object_list"]) == [amnesty]
+
+    def test_reached_from_the_menu_and_the_home_page(self, client, amnesty):
+        content = client.get("/").content.decode()
+        assert content.count('href="/designations/"') == 2
 
 
 def test_feed_lists_published_designations_newest_first(client, amnesty):

@@ -18,6 +18,7 @@ from tracker.choices import (
     CaseStatus,
     DatePrecision,
     DesignationKind,
+    EventKind,
     LawKind,
     OrganisationKind,
     PersonRole,
@@ -182,7 +183,7 @@ class AsOfField(forms.DateField):
             raise forms.ValidationError(self.error_messages["future"], code="future")
 
 
-class AsOfFilter(django_filters.Filter):
+class AsOfFilter(django_filters.DateFilter):
     field_class = AsOfField
 
 
@@ -296,3 +297,20 @@ class DesignationFilter(SearchFilterSet):
 
     def filter_as_of(self, queryset, name, value):
         return queryset.filter(designated_on(value))
+
+
+class CaseEventFilter(django_filters.FilterSet):
+    """Case events by kind, case and year."""
+
+    kind = django_filters.ChoiceFilter(choices=EventKind.choices)
+    case = django_filters.ModelChoiceFilter(
+        queryset=Case.objects.published().only("slug", "title"),
+        to_field_name="slug",
+        widget=forms.TextInput(attrs={"placeholder": "from /cases/…/"}),
+        label="Case",
+    )
+    year = YearFilter(label="Year", field_name="date", lookup_expr="year")
+
+    class Meta:
+        model = CaseEvent
+        fields = ["kind", "case", "year"]

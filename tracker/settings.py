@@ -264,6 +264,16 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 500},
     }
 }
+# The API's rate limits count each address's requests here (tracker.api.AddressThrottle):
+# in Redis, shared by every worker and server, when REDIS_URL is set (e.g. redis://host:6379/0);
+# otherwise in each worker's memory, so each of N workers allows the rate on its own.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES["throttle"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+)
+API_THROTTLE_CACHE = "throttle"
 # Off (PAGE_CACHE=0) renders every page, e.g. to measure rendering; validators stay on.
 PAGE_CACHE = env_bool("PAGE_CACHE", default=True)
 # How long browsers and proxies may reuse a public page without asking again.
@@ -297,10 +307,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "tracker.api.Cursor",
-    "DEFAULT_THROTTLE_CLASSES": ["tracker.api.AddressThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": API_RATE_LIMIT},
+    # Pagination, filters and throttling are set on the views in tracker/api.py.
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tracker.api.exception_handler",
 }
@@ -310,6 +317,26 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": False,
+    # One named enum per set of choices (several models have a "kind").
+    "ENUM_NAME_OVERRIDES": {
+        **{
+            f"{name}Enum": f"tracker.choices.{name}"
+            for name in [
+                "AliasKind",
+                "DesignationKind",
+                "EventKind",
+                "LawKind",
+                "OrganisationKind",
+                "PenaltyKind",
+                "SourceKind",
+            ]
+        },
+        **{
+            f"{name.title().replace('_', '')}TypeEnum": [name]
+            for name in ["organisation", "designation", "law", "case", "person", "source"]
+            + ["case_event"]
+        },
+    },
 }
 # CORS (django-cors-headers): any site may read the API from a browser, without credentials;
 # the rest of the site sends no CORS headers.
