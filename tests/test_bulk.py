@@ -10,7 +10,7 @@ from pathlib import Path
 from unittest import mock
 
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -233,7 +233,13 @@ class DeltaTests(ReleaseDirMixin, TestCase):
         self.assertEqual(bulk.read_manifest(third)["previous"], self.second)
 
 
-class ReleaseRunTests(ReleaseDirMixin, TestCase):
+class ReleaseRunTests(TestCase):
+    def setUp(self):
+        # A directory per test: these tests write releases, or check that none is written.
+        self.root = Path(tempfile.mkdtemp(prefix="releases-"))
+        self.addCleanup(shutil.rmtree, self.root, ignore_errors=True)
+        self.enterContext(override_settings(DATA_RELEASES_DIR=self.root))
+
     def test_an_empty_database_gives_a_release_of_empty_files(self):
         out = io.StringIO()
         call_command("release_data", "--dir", str(self.root / "elsewhere"), stdout=out)
@@ -257,6 +263,24 @@ class ReleaseRunTests(ReleaseDirMixin, TestCase):
                     bulk.write_release(self.root)
                 self.assertEqual(list(self.root.iterdir()), [])
                 self.assertEqual(bulk.list_releases(), [])
+
+    def test_an_unusable_directory_gives_a_clear_error(self):
+        not_a_directory = self.root / "file"
+        not_a_directory.write_text("")
+        with self.assertRaisesMessage(CommandError, "No release written"):
+            call_command("release_data", "--dir", str(not_a_directory), stdout=io.StringIO())
+
+    def test_a_damaged_previous_release_is_refused_not_merged(self):
+        law = factories.LawFactory()
+        bulk.write_release(self.root)
+        (previous,) = bulk.list_releases()
+        records = self.root / previous / bulk.RECORDS
+        line = records.read_text()
+        records.write_text(line + line)  # the same law twice: no longer in id order
+        with self.assertRaisesMessage(CommandError, "not in id order"):
+            call_command("release_data", stdout=io.StringIO())
+        self.assertEqual(bulk.list_releases(), [previous])
+        self.assertTrue(law.pk)
 
     def test_queries_do_not_grow_with_the_number_of_records(self):
         def queries():
