@@ -14,7 +14,6 @@ when complete, so `/data/` never lists half a release.
 
 import contextlib
 import csv
-import datetime
 import hashlib
 import itertools
 import json
@@ -413,11 +412,10 @@ def write_release(root=None, now=None, using="default", stdout=None):
                                 ftm_file.write(dumps(entity) + "\n")
                 if stdout:
                     stdout.write(f"  {kind.name}: {counts[kind.name]} records")
-        (staging / DICTIONARY).write_text(data_dictionary(types, "…"), encoding="utf-8")
-        (staging / LICENCE_FILE).write_text(LICENCE_TEXT, encoding="utf-8")
+        # Named at the end, so that a release finished meanwhile by another run is seen.
         name = next_release_name(root, now.date())
-        # The dictionary names its release; written again now that the name is known.
         (staging / DICTIONARY).write_text(data_dictionary(types, name), encoding="utf-8")
+        (staging / LICENCE_FILE).write_text(LICENCE_TEXT, encoding="utf-8")
         files = [
             *(f"{kind.name}.csv" for kind in types),
             RECORDS,
@@ -481,7 +479,3 @@ def release_file(name, file_name, root=None):
 
 def content_type(file_name):
     return CONTENT_TYPES.get(Path(file_name).suffix, "application/octet-stream")
-
-
-def today():
-    return datetime.datetime.now(datetime.UTC).date()
