@@ -434,6 +434,7 @@ def write_release(root=None, now=None, using="default", stdout=None):
             "licence": {"id": LICENCE_ID, "url": LICENCE_URL},
             "counts": counts,
             "delta": delta.counts,
+            "checksums": CHECKSUMS,
             "files": [
                 {
                     "name": file,
