@@ -229,6 +229,9 @@ class EndpointTests(APITestCase):
             ("/api/designations/?organisation=beta", ["Beta Media"]),
             ("/api/designations/?country=LV", ["Beta Media"]),
             ("/api/designations/?year=2024", ["Alpha Rights"]),
+            ("/api/designations/?jurisdiction=BY", ["Beta Media"]),
+            ("/api/designations/?authority=prosecutor", ["Alpha Rights", "Beta Media"]),
+            ("/api/designations/?as_of=2024-01-15", ["Beta Media"]),
             ("/api/laws/?kind=article", ["Treason article"]),
             ("/api/laws/?jurisdiction=RU", ["Undesirables law"]),
             ("/api/cases/?law=law-a", ["Case of Anna Petrova"]),
@@ -273,6 +276,7 @@ class EndpointTests(APITestCase):
             ("/api/cases/?person=hidden-p", "person"),
             ("/api/cases/?status=free", "status"),
             ("/api/designations/?organisation=hidden-org", "organisation"),
+            ("/api/designations/?as_of=13.11.2024", "as_of"),
             ("/api/case-events/?case=nope", "case"),
             ("/api/sources/?reliability=good", "reliability"),
             ("/api/laws/?kidn=law", "kidn"),
@@ -425,11 +429,26 @@ class ThrottleTests(APITestCase):
         self.get("/api/laws/", REMOTE_ADDR="192.0.2.7")
 
     @override_settings(PROXY_COUNT=1)
-    def test_behind_a_proxy_each_client_address_is_counted(self):
-        for _ in range(3):
-            self.get("/api/laws/", HTTP_X_FORWARDED_FOR="198.51.100.1")
-        self.get("/api/laws/", status=429, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    def test_behind_a_proxy_the_address_it_saw_is_counted(self):
+        """What a client writes into X-Forwarded-For before the proxy's entry changes nothing."""
+        for n in range(3):
+            self.get("/api/laws/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 198.51.100.1")
+        self.get("/api/laws/", status=429, HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.1")
         self.get("/api/laws/", HTTP_X_FORWARDED_FOR="198.51.100.2")
+
+    @override_settings(
+        CACHES={
+            **settings.CACHES,
+            "throttle": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            },
+        }
+    )
+    def test_an_unreachable_throttle_cache_does_not_take_the_api_down(self):
+        with self.assertLogs("tracker.api", "ERROR"):
+            for _ in range(4):
+                self.get("/api/laws/")
 
 
 # Schemathesis: requests generated from the schema to every operation, valid and invalid (its

@@ -9,6 +9,9 @@ The HTML lists ignore a bad filter value and say so on the page; the API refuses
 naming the parameter), since a script would otherwise get everything without noticing.
 """
 
+import logging
+
+from django import forms
 from django.conf import settings
 from django.core.cache import caches
 from django.urls import path, re_path
@@ -32,6 +35,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from tracker import filters, shapes
 from tracker.sites import client_ip
+
+logger = logging.getLogger(__name__)
 
 CURSOR = "cursor"
 PAGE_SIZE = "page_size"
@@ -95,6 +100,15 @@ class AddressThrottle(AnonRateThrottle):
 
     def get_ident(self, request):
         return client_ip(request) or ""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception:
+            # The cache (Redis) is unreachable: serve the request rather than fail it; the
+            # limit is a courtesy, the data is public.
+            logger.exception("API rate limit not applied: the throttle cache failed")
+            return True
 
 
 def exception_handler(exc, context):
@@ -257,10 +271,13 @@ class CaseEventViewSet(RecordViewSet):
     filterset_class = filters.CaseEventFilter
 
 
+# What drf-spectacular cannot tell from the model: filters that take a slug, or a day.
 for _viewset in RecordViewSet.__subclasses__():
     for _filter in _viewset.filterset_class.base_filters.values():
-        if "queryset" in _filter.extra:  # a record by its slug
+        if "queryset" in _filter.extra:
             extend_schema_field({"type": "string", "description": "A slug."})(_filter)
+        elif issubclass(_filter.field_class, forms.DateField):
+            extend_schema_field({"type": "string", "format": "date"})(_filter)
 
 # (path, view set, record type), in the order the API page lists them.
 ENDPOINTS = [
@@ -290,7 +307,7 @@ class APIPage(TemplateView):
             {
                 "path": f"/api/{prefix}/",
                 "type": basename.replace("-", "_"),
-                "description": viewset.__doc__,
+                "description": " ".join(viewset.__doc__.split()),
                 "slug": viewset.lookup_value_regex == SLUG,
                 "filters": [
                     (name, filter_help(field))
@@ -314,14 +331,19 @@ def filter_help(field):
         return "search text, as in the site's search box"
     choices = field.extra.get("choices")
     if callable(choices):
-        return "ISO 3166 country code, e.g. RU"
+        return f"{field.label}: an ISO 3166 country code, e.g. RU"
     if choices:
         return "one of " + ", ".join(str(value) for value, _ in choices)
     if "queryset" in field.extra:
-        return "a slug: the last part of the record's page address"
+        return f"{field.label}: a slug, the last part of its page's address"
     if isinstance(field, filters.YearFilter):
-        return "a year, e.g. 2024"
-    return str(field.label or "")
+        return f"{field.label}: a year, e.g. 2024"
+    if field.lookup_expr == "icontains":
+        return f"{field.label}: text it contains, in any case"
+    placeholder = (
+        field.extra.get("widget").attrs.get("placeholder") if "widget" in field.extra else ""
+    )
+    return f"{field.label} ({placeholder})" if placeholder else str(field.label)
 
 
 class SchemaView(SpectacularAPIView):

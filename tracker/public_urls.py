@@ -1,6 +1,6 @@
 """The public URL contract from DESIGN.md. Keep these paths stable: people cite them.
 
-Every page but the health check is cached for anonymous readers (`tracker.caching`).
+Every page but the health check and the API is cached for anonymous readers (`tracker.caching`).
 """
 
 from django.urls import include, path, register_converter
