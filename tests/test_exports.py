@@ -210,6 +210,13 @@ class TestFileNames:
         assert re.fullmatch(r"[A-Za-z0-9_.-]+", filename), filename
         assert "X-Evil" not in response.headers
 
+    def test_a_long_name_is_cut_before_the_date(self, client, record):
+        params = {"q": "word " * 60, "authority": "x" * 300, "as_of": "2020-01-01"}
+        response = client.get("/designations/", {**params, "format": "csv"})
+        filename = response["Content-Disposition"].split('filename="')[1].rstrip('"')
+        assert len(filename) <= exports.FILENAME_MAX + len(".csv")
+        assert filename.endswith(f"_{timezone.now().date().isoformat()}.csv")
+
 
 class TestBadInput:
     def test_unknown_format_shows_the_page_and_says_so(self, client, record):

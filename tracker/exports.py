@@ -249,5 +249,5 @@ def export_filename(name, filterset):
         text = re.sub(r"[^A-Za-z0-9-]", "", str(text))
         if text:
             parts.append(f"{field.replace('_', '-')}-{text}")
-    parts.append(timezone.now().date().isoformat())
-    return "_".join(parts)[:FILENAME_MAX]
+    today = timezone.now().date().isoformat()
+    return "_".join(parts)[: FILENAME_MAX - len(today) - 1] + "_" + today

@@ -39,11 +39,12 @@ class PublicListView(FilterView):
     paginator_class = CappedPaginator
     export_name = ""
     shape = None  # the record type's shape in tracker.shapes
+    feed = None  # feed(request, filtered queryset, page URL): the Atom feed of what is listed
     default_format = None  # "atom" serves the list's feed at a URL of its own
 
     def get(self, request, *args, **kwargs):
         export_format = request.GET.get("format") or self.default_format
-        if export_format in EXPORTERS or (export_format == "atom" and self.has_feed):
+        if export_format in EXPORTERS or (export_format == "atom" and self.feed):
             # The records come from the shape's queryset (with all it shows), filtered and
             # ordered as on the page.
             filterset_class = self.get_filterset_class()
@@ -55,13 +56,6 @@ class PublicListView(FilterView):
             filename = export_filename(self.export_name, self.filterset)
             return EXPORTERS[export_format](request, self.filterset.qs, self.shape, filename)
         return super().get(request, *args, **kwargs)
-
-    @property
-    def has_feed(self):
-        return type(self).feed is not PublicListView.feed
-
-    def feed(self, request, queryset, page_url):
-        raise NotImplementedError
 
     def page_url(self, request):
         """The absolute address of the list with the same filters (no format, no page)."""
@@ -83,11 +77,10 @@ class PublicListView(FilterView):
         params.pop("page", None)
         export_format = params.pop("format", [None])[-1]
         context["query_string"] = params.urlencode()
-        context["export_formats"] = list(EXPORTERS)
-        context["has_feed"] = self.has_feed
+        context["has_feed"] = self.feed is not None
         errors = dict(self.filterset.form.errors) if self.filterset.is_bound else {}
         if export_format and export_format not in EXPORTERS:
-            choices = [*EXPORTERS, *(["atom"] if self.has_feed else [])]
+            choices = [*EXPORTERS, *(["atom"] if self.feed else [])]
             errors["format"] = [f"Unknown format; this list exports as {', '.join(choices)}."]
         context["filter_errors"] = errors
         return context
@@ -109,9 +102,7 @@ class DesignationListView(PublicListView):
     template_name = "tracker/designation_list.html"
     export_name = "designations"
     shape = shapes.DesignationShape
-
-    def feed(self, request, queryset, page_url):
-        return feeds.designation_feed(request, queryset, page_url)
+    feed = staticmethod(feeds.designation_feed)
 
 
 class LawListView(PublicListView):
@@ -130,9 +121,7 @@ class CaseListView(PublicListView):
     template_name = "tracker/case_list.html"
     export_name = "cases"
     shape = shapes.CaseShape
-
-    def feed(self, request, queryset, page_url):
-        return feeds.case_event_feed(request, queryset, page_url)
+    feed = staticmethod(feeds.case_event_feed)
 
 
 class PersonListView(PublicListView):
