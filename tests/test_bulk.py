@@ -264,6 +264,21 @@ class ReleaseRunTests(TestCase):
                 self.assertEqual(list(self.root.iterdir()), [])
                 self.assertEqual(bulk.list_releases(), [])
 
+    def test_record_urls_start_with_the_site_url(self):
+        law = factories.LawFactory(slug="a-law")
+        with override_settings(SITE_URL="https://tracker.example.org"):
+            manifest = bulk.write_release(self.root)
+        (record,) = read_lines(self.root / manifest["name"] / bulk.RECORDS)
+        self.assertEqual(record["url"], f"https://tracker.example.org{law.get_absolute_url()}")
+
+    def test_without_a_site_url_the_command_says_where_urls_point(self):
+        err = io.StringIO()
+        with override_settings(SITE_URL=""):
+            call_command("release_data", stdout=io.StringIO(), stderr=err)
+        self.assertIn(
+            "SITE_URL is not set: records' urls start with http://localhost:8000", err.getvalue()
+        )
+
     def test_an_unusable_directory_gives_a_clear_error(self):
         not_a_directory = self.root / "file"
         not_a_directory.write_text("")

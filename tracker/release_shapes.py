@@ -29,9 +29,17 @@ MEANINGS = {
 }
 
 
+# Where records' URLs point when SITE_URL is not set (a local run).
+DEFAULT_SITE_URL = "http://localhost:8000"
+
+
+def site_url():
+    return settings.SITE_URL or DEFAULT_SITE_URL
+
+
 def context():
     """The serializer context of a release: absolute URLs start with SITE_URL."""
-    return {"base_url": settings.SITE_URL}
+    return {"base_url": site_url()}
 
 
 def _kind(field):

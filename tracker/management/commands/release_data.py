@@ -2,9 +2,10 @@
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker import bulk
+from tracker import bulk, release_shapes
 
 
 class Command(BaseCommand):
@@ -20,6 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.perf_counter()
         root = options["dir"] or bulk.releases_dir()
+        if not settings.SITE_URL:
+            self.stderr.write(
+                f"SITE_URL is not set: records' urls start with {release_shapes.site_url()}."
+            )
         try:
             manifest = bulk.write_release(root, stdout=self.stdout)
         except (bulk.ReleaseError, OSError) as error:
