@@ -14,16 +14,19 @@ fails until it does).
 
 import itertools
 import re
+import shutil
+import tempfile
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit
 
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.core.cache import cache
 from django.db import models
-from django.test import Client, TestCase
+from django.test import Client, TestCase, override_settings
 from django.urls import get_resolver
 
 from tests import factories
+from tracker import bulk
 from tracker.choices import DesignationKind, State
 from tracker.exports import EXPORTERS
 from tracker.models import (
@@ -338,14 +341,28 @@ SURFACES = {
         case=lambda world: ["public-case", *hidden_slugs(world, Case)],
         kind=lambda world: ["arrest"],
     ),
+    "data": lambda world: ["/data/"],
+    "data-file": lambda world: world.release_files,
 }
 
 
 class LeakTests(TestCase):
     @classmethod
+    def setUpClass(cls):
+        # A bulk release of the world, in a directory of this class's own.
+        releases = tempfile.mkdtemp(prefix="releases-")
+        cls.addClassCleanup(shutil.rmtree, releases, ignore_errors=True)
+        cls.enterClassContext(override_settings(DATA_RELEASES_DIR=releases))
+        super().setUpClass()
+
+    @classmethod
     def setUpTestData(cls):
         cls.world = World.build()
         world = cls.world
+        manifest = bulk.write_release()
+        files = [bulk.MANIFEST, bulk.CHECKSUMS, *(entry["name"] for entry in manifest["files"])]
+        world.release_files = [f"/data/{manifest['name']}/{name}" for name in files]
+        world.release_files += [f"/data/latest/{name}" for name in files]
         world.hidden_sources = [record for record in world.hidden if isinstance(record, Source)]
         # Every marker, prefixes of them, and the hidden laws' numbers, as a reader would type.
         numbers = [f"999.{number}" for number in range(1, len(HIDDEN_STATES) + 1)]

@@ -5,7 +5,7 @@ Every page but the health check and the API is cached for anonymous readers (`tr
 
 from django.urls import include, path, register_converter
 
-from tracker import health, views
+from tracker import data_views, health, views
 from tracker.caching import public_page
 
 
@@ -62,4 +62,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     # The read-only JSON API (tracker/api.py): throttled per address, not page-cached.
     path("api/", include("tracker.api")),
+    # Bulk releases: not behind public_page, whose ETag follows the record, not the releases.
+    path("data/", data_views.data_index, name="data"),
+    path("data/<str:release>/<str:name>", data_views.data_file, name="data-file"),
 ]

@@ -345,3 +345,9 @@ CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_ALLOW_CREDENTIALS = False
 CORS_EXPOSE_HEADERS = ["Retry-After"]
+
+# Bulk data releases (`manage.py release_data`, served at /data/): where they are written,
+# and the site's public address, which every record's "url" in a release starts with (unset,
+# a release uses http://localhost:8000 and says so; the API uses the request's address).
+DATA_RELEASES_DIR = Path(os.environ.get("DATA_RELEASES_DIR", BASE_DIR / "releases"))
+SITE_URL = os.environ.get("SITE_URL", "")
