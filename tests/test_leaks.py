@@ -13,6 +13,7 @@ fails until it does).
 """
 
 import itertools
+import json
 import re
 import shutil
 import tempfile
@@ -26,7 +27,7 @@ from django.test import Client, TestCase, override_settings
 from django.urls import get_resolver
 
 from tests import factories
-from tracker import bulk
+from tracker import api, bulk
 from tracker.choices import DesignationKind, State
 from tracker.exports import EXPORTERS
 from tracker.models import (
@@ -155,6 +156,10 @@ class World:
                     marked(Citation, source=source, content_object=record)
                     marked(Citation, source=hidden_source, content_object=record)
             world.hidden += [*hidden, hidden_source]
+        world.hidden_names = {
+            getattr(record, "name", None) or getattr(record, "title", None) or str(record)
+            for record in world.hidden
+        }
         return world
 
 
@@ -162,6 +167,13 @@ def body(response):
     if response.streaming:
         return b"".join(response.streaming_content).decode()
     return response.content.decode()
+
+
+def without_echo_of(text, values):
+    """The answer without the names that were asked about (echoed back as each "query")."""
+    for value in values:
+        text = text.replace(json.dumps(value, ensure_ascii=False)[1:-1], "")
+    return text
 
 
 def without_echo(text, url):
@@ -303,6 +315,8 @@ SURFACES = {
     "healthz": lambda world: ["/healthz"],
     "api": lambda world: ["/api/"],
     "api-schema": lambda world: ["/api/schema/", "/api/schema/?format=json"],
+    # A GET is refused (405); the names are posted by test_matching_finds_nothing_hidden.
+    "api-match": lambda world: ["/api/match/"],
     **api_surfaces(
         "organisation",
         "/api/organisations/",
@@ -460,6 +474,20 @@ class LeakTests(TestCase):
             if isinstance(record, Organisation | Law | Case | Person | Source):
                 url = record.get_absolute_url()
                 self.assertEqual(self.client.get(url).status_code, 404, url)
+
+    def test_matching_finds_nothing_hidden(self):
+        names = [str(record) for record in self.world.hidden] + self.world.search_terms
+        for start in range(0, len(names), 50):
+            payload = {"names": names[start : start + 50], "types": api.MATCH_TYPES, "limit": 10}
+            response = self.client.post(
+                "/api/match/", json.dumps(payload), content_type="application/json"
+            )
+            self.assertEqual(response.status_code, 200)
+            text = without_echo_of(response.content.decode(), payload["names"])
+            self.assertIsNone(LEAK.search(text), text[:300])
+            for result in response.json()["results"]:
+                for hit in result["matches"]:
+                    self.assertNotIn(hit["name"], self.world.hidden_names, result["query"])
 
     def test_nothing_hidden_appears_on_any_public_surface(self):
         seen, queue, leaks = set(), [], []

@@ -31,11 +31,15 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import api_view, schema, throttle_classes
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tracker import filters, shapes
+from tracker import filters, search, shapes
+from tracker.models.search import SearchKind
 from tracker.sites import client_ip
 
 logger = logging.getLogger(__name__)
@@ -118,13 +122,27 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict):
         names = ", ".join(sorted(response.data))
-        response.data = {"detail": f"Invalid parameter: {names}.", "errors": response.data}
+        errors = {name: _messages(value) for name, value in response.data.items()}
+        response.data = {"detail": f"Invalid parameter: {names}.", "errors": errors}
     if isinstance(exc, exceptions.Throttled):
         response.data = {
             "detail": f"Too many requests from this address: {settings.API_RATE_LIMIT} at most. "
             f"Try again in {exc.wait:.0f} seconds, or use the bulk data files."
         }
     return response
+
+
+def _messages(value, where=""):
+    """A parameter's errors as a flat list of sentences: an item of a list names its place."""
+    if isinstance(value, dict):  # errors of a list's items, by index
+        return [
+            message
+            for key, errors in value.items()
+            for message in _messages(errors, f"item {int(key) + 1}: " if str(key).isdigit() else "")
+        ]
+    if isinstance(value, list):
+        return [message for item in value for message in _messages(item, where)]
+    return [f"{where}{value}"]
 
 
 class ErrorShape(serializers.Serializer):
@@ -304,6 +322,87 @@ for prefix, viewset, basename in ENDPOINTS:
     router.register(prefix, viewset, basename=f"api-{basename}")
 
 
+# Reconciliation: names from elsewhere → the public records they most likely mean.
+MATCH_TYPES = [SearchKind.ORGANISATION, SearchKind.PERSON, SearchKind.LAW, SearchKind.CASE]
+MATCH_MAX_NAMES = 100
+MATCH_MAX_LIMIT = 10
+
+
+class MatchRequest(serializers.Serializer):
+    names = serializers.ListField(
+        child=serializers.CharField(max_length=settings.SEARCH_MAX_LENGTH),
+        min_length=1,
+        max_length=MATCH_MAX_NAMES,
+        help_text="Names as written anywhere, in any script or spelling.",
+    )
+    types = serializers.ListField(
+        child=serializers.ChoiceField(choices=[str(kind) for kind in MATCH_TYPES]),
+        min_length=1,
+        default=[str(SearchKind.ORGANISATION), str(SearchKind.PERSON)],
+        help_text="The record types to match against.",
+    )
+    limit = serializers.IntegerField(
+        min_value=1, max_value=MATCH_MAX_LIMIT, default=3, help_text="Matches per name."
+    )
+
+
+class MatchShape(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.CharField()
+    name = serializers.CharField()
+    url = serializers.URLField()
+    score = serializers.FloatField(help_text="1 for the same name once normalised; 0 to 1.")
+    matched = serializers.CharField(help_text="The record's name or alias the score is for.")
+
+
+class MatchResultShape(serializers.Serializer):
+    query = serializers.CharField()
+    matches = MatchShape(many=True)
+
+
+class MatchResponseShape(serializers.Serializer):
+    results = MatchResultShape(many=True)
+
+
+class MatchView(APIView):
+    """Reconciliation: which public organisations, people, laws or cases a list of names most
+    likely means, with scores, by the site search's own normalisation (any script, accents,
+    acronyms, aliases, close spellings)."""
+
+    parser_classes = [JSONParser]
+    throttle_classes = [AddressThrottle]
+
+    @extend_schema(
+        request=MatchRequest,
+        responses={
+            200: MatchResponseShape,
+            400: ErrorShape,
+            415: ErrorShape,
+            429: ErrorShape,
+        },
+    )
+    def post(self, request):
+        wanted = MatchRequest(data=request.data)
+        wanted.is_valid(raise_exception=True)
+        kinds = [SearchKind(kind) for kind in dict.fromkeys(wanted.validated_data["types"])]
+        limit = wanted.validated_data["limit"]
+        results = []
+        for name in wanted.validated_data["names"]:
+            matches = [
+                {
+                    "id": hit.record.pk,
+                    "type": hit.kind,
+                    "name": search.DISPLAY[hit.kind].title(hit.record),
+                    "url": request.build_absolute_uri(hit.record.get_absolute_url()),
+                    "score": hit.score,
+                    "matched": hit.matched,
+                }
+                for hit in search.match(name, kinds, limit)
+            ]
+            results.append({"query": name, "matches": matches})
+        return Response({"results": results})
+
+
 class APIPage(TemplateView):
     """The API's documentation, rendered here: Redoc and Swagger UI need scripts from a CDN,
     which the site's Content-Security-Policy forbids."""
@@ -373,6 +472,7 @@ def not_found(request, rest=""):
 urlpatterns = [
     path("", APIPage.as_view(), name="api"),
     path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("match/", MatchView.as_view(), name="api-match"),
     *router.urls,
     re_path(r"^(?P<rest>.*)$", not_found),
 ]

@@ -4,11 +4,13 @@
 - `matching(queryset, query)` narrows a list page's queryset to the matches.
 - `find(query)` gives the search page its ranked, highlighted groups.
 - `suggest(query)` offers close names when nothing matches.
+- `match(name, kinds)` reconciles a name from elsewhere with public records, scored.
 
 Views and filters use only these; `text` (normalisation), `index` (what is
 stored) and `backends` (SQLite FTS5 / PostgreSQL) stay behind them.
 """
 
+import difflib
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -193,3 +195,59 @@ def suggest(query, limit=5):
             if name not in names:
                 names.append(name)
     return names[:limit]
+
+
+@dataclass
+class Match:
+    record: object
+    kind: str
+    score: float  # 0..1: 1 for a name, alias or acronym that is the same once normalised
+    matched: str  # the record's name (or alias) the score was earned on
+
+
+def _names(kind, record):
+    display = DISPLAY[kind]
+    return [name for name in [display.title(record), *display.other_names(record)] if name]
+
+
+def match(name, kinds, limit=3):
+    """The public records of `kinds` a name written elsewhere most likely means, best first.
+
+    Candidates come from the search itself (ranked name matches, then close spellings), so
+    a name in another script, an acronym or an alias reconciles as it would be found; each is
+    scored by how close the normalised name is to the closest of the record's names.
+    """
+    query = clean_query(name)
+    if not query.terms:
+        return []
+    engine = backend()
+    wanted = {kind: (KINDS[kind].model(), True) for kind in kinds}
+    ranked = engine.ranked(wanted, query.terms, limit * 3)
+    words = [term.joined for term in query.terms]
+    for kind, pk in engine.similar(words, kinds=kinds, limit=limit * 3):
+        ranked.setdefault(kind, [])
+        if pk not in ranked[kind]:
+            ranked[kind].append(pk)
+    wanted_form = " ".join(text.tokens(query))
+    as_written = query.casefold()
+    found = []
+    for kind, ids in ranked.items():
+        for record in _published(kind, ids):
+            score, matched = _closest(wanted_form, as_written, _names(kind, record))
+            found.append(Match(record, kind, round(score, 3), matched))
+    found.sort(key=lambda hit: (-hit.score, hit.kind, hit.record.pk))
+    return found[:limit]
+
+
+def _closest(wanted_form, as_written, names):
+    """(score, name) of the closest of `names`; on a tie the one written alike, then the first."""
+    best_key, best_name = (-1.0, False), ""
+    for name in names:
+        key = (_similarity(wanted_form, " ".join(text.tokens(name))), name.casefold() == as_written)
+        if key > best_key:
+            best_key, best_name = key, name
+    return best_key[0], best_name
+
+
+def _similarity(a, b):
+    return difflib.SequenceMatcher(None, a, b).ratio() if a and b else 0.0
