@@ -622,6 +622,16 @@ def cut_writes(tally, restart, present):
     ]
 
 
+def traceback_errors(log_text):
+    """The last line (the error) of every traceback in a log."""
+    errors = []
+    for block in log_text.split("Traceback (most recent call last):")[1:]:
+        body = [line for line in block.splitlines() if line.strip()]
+        tail = next((line for line in body if not line.startswith((" ", "\t"))), "")
+        errors.append(tail.strip()[:300])
+    return errors
+
+
 def percentile(values, fraction):
     if not values:
         return 0.0
@@ -803,6 +813,8 @@ def main(argv=None):
             f"connection, {served.count('Database connection attempt')} connection attempts "
             f"retried, {served.count('Traceback')} tracebacks"
         )
+        # The error each traceback ends with, so that a failure can be told apart in CI's log.
+        lines += [f"  traceback: {error}" for error in traceback_errors(served)[:5]]
         for line in lines:
             log(line)
         # Every 5xx is also a failure; saves cut by the restart pass only when allowed.
