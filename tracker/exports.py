@@ -19,8 +19,27 @@ from rest_framework import serializers
 
 from tracker import shapes
 
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of = + - @ (or a tab or carriage return) as a
+# formula. Such a cell is written with a "'" before it, and the admin's import takes that "'"
+# off again; cells already starting with "'" and then one of those get one more, so that every
+# value reads back as it was ("'s-Hertogenbosch" is left alone).
+FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+
+
+def escape_formula(value):
+    """The cell as CSV files here write it: never starting as a spreadsheet formula."""
+    if isinstance(value, str) and FORMULA_START.match(value):
+        return f"'{value}"
+    return value
+
+
+def unescape_formula(value):
+    """The cell as it was before escape_formula()."""
+    if isinstance(value, str) and value.startswith("'") and FORMULA_START.match(value[1:]):
+        return value[1:]
+    return value
+
+
 CHUNK_SIZE = 500
 # Several values in one CSV cell (a case's people, a record's sources) are joined by this.
 LIST_SEPARATOR = " | "
@@ -43,10 +62,7 @@ def _safe_cell(value):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    return escape_formula(str(value))
 
 
 # CSV columns, derived from the shape's fields.

@@ -39,6 +39,7 @@ from tracker.choices import (
     SourceKind,
     State,
 )
+from tracker.exports import escape_formula, unescape_formula
 from tracker.models import Citation, Designation, Organisation, OrganisationAlias, Source
 from tracker.models.base import web_address, with_sources
 from tracker.models.sources import normalise_url, url_key
@@ -81,30 +82,10 @@ PARTIAL_DATES = [
     (re.compile(r"c\.\s*(\d{4})", re.IGNORECASE), "%Y", DatePrecision.APPROXIMATE),  # circa
 ]
 
-# A spreadsheet runs a cell starting with one of = + - @ (or a tab or carriage return) as a
-# formula. The export writes such a cell with a "'" before it, and the import takes that
-# "'" off again; cells already starting with "'" and then one of those get one more, so
-# that every value reads back as it was ("'s-Hertogenbosch" is left alone).
-FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
-
 
 def match_key(name):
     """How names are compared: any case, surrounding and repeated spaces ignored."""
     return " ".join(name.split()).casefold()
-
-
-def escape_formula(value):
-    """The cell as the export writes it: never starting as a spreadsheet formula."""
-    if isinstance(value, str) and FORMULA_START.match(value):
-        return f"'{value}"
-    return value
-
-
-def unescape_formula(value):
-    """The cell as the export had it before escape_formula()."""
-    if isinstance(value, str) and value.startswith("'") and FORMULA_START.match(value[1:]):
-        return value[1:]
-    return value
 
 
 def parse_partial_date(text):
