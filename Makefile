@@ -37,7 +37,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff format --check .
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest --numprocesses auto
 
 # Search benchmark: builds 100,000 synthetic cases once in its own database, then times /search/.
 # On PostgreSQL: make bench-search BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker_bench
