@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, Model, OuterRef
 from django.db.models.functions import ExtractYear
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
@@ -68,7 +69,7 @@ def active_filters(filterset, params, path):
         chips.append(
             ActiveFilter(
                 name=name,
-                label=str(field.label or name),
+                label=capfirst(str(field.label or name)),
                 value=value,
                 remove_url=f"{path}?{query}" if query else path,
                 ignored=ignored,
