@@ -1,9 +1,12 @@
 """Public pages: home, lists with filters and exports, detail pages, search."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, Model, OuterRef
 from django.db.models.functions import ExtractYear
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
@@ -23,6 +26,72 @@ from tracker.models import (
 )
 from tracker.models.public import owner_fields
 from tracker.pagination import CappedPaginator
+
+
+@dataclass(frozen=True)
+class ActiveFilter:
+    """One filter a list applies, shown above the results as a removable chip."""
+
+    name: str  # the query parameter
+    label: str  # the filter's label, e.g. "Status"
+    value: str  # what it is set to, as a reader would say it, e.g. "Convicted"
+    remove_url: str  # the same list without this filter (and on its first page)
+    ignored: bool = False  # the value is not valid, so the list does not apply it
+
+
+def active_filters(filterset, params, path):
+    """The filters set in `params` (a QueryDict without page and format), in the form's order.
+
+    Values are named as a reader knows them: a choice's label, a country's name, a law's or
+    an organisation's title. They come from the form's cleaned data, so a chip costs no query
+    beyond the ones validating the form already ran. A value the form rejected keeps its
+    chip, with the value as typed, so it can be removed like any other.
+    """
+    if not filterset.is_bound:
+        return []
+    form = filterset.form
+    form.is_valid()  # cleans once; FilterView has already done so
+    chips = []
+    for name, field in form.fields.items():
+        raw = [value for value in params.getlist(name) if value.strip()]
+        if not raw:
+            continue
+        ignored = name in form.errors
+        if ignored:
+            value = ", ".join(raw)
+        else:
+            value = _value_label(field, form.cleaned_data.get(name))
+            if value is None:
+                continue
+        rest = params.copy()
+        rest.pop(name)
+        query = rest.urlencode()
+        chips.append(
+            ActiveFilter(
+                name=name,
+                label=capfirst(str(field.label or name)),
+                value=value,
+                remove_url=f"{path}?{query}" if query else path,
+                ignored=ignored,
+            )
+        )
+    return chips
+
+
+def _value_label(field, value):
+    """A cleaned filter value as a reader would name it (None when it filters nothing)."""
+    if value in (None, "", [], ()):
+        return None
+    if isinstance(value, Model):
+        return str(value)
+    choices = getattr(field, "choices", None)
+    if choices is not None:
+        # Flat choices (countries, TextChoices); a ModelChoiceField was handled above.
+        labels = {str(key): label for key, label in choices}
+        return str(labels.get(str(value), value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 class PublicListView(FilterView):
@@ -83,6 +152,7 @@ class PublicListView(FilterView):
             choices = [*EXPORTERS, *(["atom"] if self.feed else [])]
             errors["format"] = [f"Unknown format; this list exports as {', '.join(choices)}."]
         context["filter_errors"] = errors
+        context["active_filters"] = active_filters(self.filterset, params, self.request.path)
         return context
 
 
