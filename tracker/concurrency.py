@@ -25,8 +25,8 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Max, OuterRef, Subquery
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.text import Truncator
 
 VERSION_FIELD = "concurrency_token"
