@@ -27,7 +27,7 @@ from django.test import Client, TestCase, override_settings
 from django.urls import get_resolver
 
 from tests import factories
-from tracker import api, bulk
+from tracker import api, bulk, sitemaps
 from tracker.choices import DesignationKind, State
 from tracker.exports import EXPORTERS
 from tracker.models import (
@@ -357,6 +357,12 @@ SURFACES = {
     ),
     "data": lambda world: ["/data/"],
     "data-file": lambda world: world.release_files,
+    "about": lambda world: ["/about/"],
+    "methodology": lambda world: ["/methodology/"],
+    "sitemap": lambda world: ["/sitemap.xml"],
+    "sitemap-section": lambda world: [f"/sitemap-{name}.xml" for name in sitemaps.sections()],
+    "robots": lambda world: ["/robots.txt"],
+    "favicon": lambda world: ["/favicon.ico"],
 }
 
 

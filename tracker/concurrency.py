@@ -26,6 +26,7 @@ from django.db.models import Max, OuterRef, Subquery
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.text import Truncator
 
 VERSION_FIELD = "concurrency_token"
@@ -188,7 +189,11 @@ def field_changes(model, before, after):
 def who_and_when(version):
     user = version.history_user
     who = user.get_username() if user is not None else "someone (no account recorded)"
-    when = timezone.localtime(version.history_date).strftime("%Y-%m-%d %H:%M %Z")
+    # The same format, in the same declared timezone, as every other time the site shows.
+    when = date_format(
+        timezone.localtime(version.history_date, timezone.get_default_timezone()),
+        "DATETIME_FORMAT",
+    )
     reason = f" ({version.history_change_reason})" if version.history_change_reason else ""
     return f"by {who}, {when}{reason}"
 

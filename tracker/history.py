@@ -21,8 +21,14 @@ def recorded_models():
 def first_versions(reason="Loaded from the seed record"):
     """Give every record that has no history yet (loaded raw, e.g. by loaddata) a first version."""
     for model in recorded_models():
-        records = model.objects.exclude(pk__in=model.history.values("id"))
-        model.history.bulk_history_create(list(records), default_change_reason=reason)
+        records = list(model.objects.exclude(pk__in=model.history.values("id")))
+        for record in records:
+            # Dated when the record says it last changed, not when it was loaded: otherwise the
+            # change log would say "created" days after the "last updated" date above it.
+            updated = getattr(record, "updated_at", None)
+            if updated is not None:
+                record._history_date = updated
+        model.history.bulk_history_create(records, default_change_reason=reason)
 
 
 # Never named in the public change log: bookkeeping, and who made the change.
@@ -74,3 +80,14 @@ def change_log(record, limit=20):
         LogEntry(version.history_date, describe(version, previous, fields))
         for version, previous in zip(versions[:limit], [*versions[1:], None], strict=False)
     ]
+
+
+def last_updated(record, log):
+    """When the record last changed: the later of its `updated_at` and its newest logged change.
+
+    The page's "Last updated" and its change log then never disagree (a change the history
+    recorded without touching `updated_at` still counts).
+    """
+    dates = [getattr(record, "updated_at", None), *(entry.date for entry in log[:1])]
+    dates = [date for date in dates if date is not None]
+    return max(dates, default=None)

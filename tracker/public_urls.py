@@ -5,7 +5,7 @@ Every page but the health check and the API is cached for anonymous readers (`tr
 
 from django.urls import include, path, register_converter
 
-from tracker import data_views, health, views
+from tracker import data_views, health, pages, sitemaps, views
 from tracker.caching import public_page
 
 
@@ -59,6 +59,13 @@ urlpatterns = [
         public_page(views.DesignationListView.as_view(default_format="atom")),
         name="designation-feed",
     ),
+    path("about/", public_page(pages.AboutView.as_view()), name="about"),
+    path("methodology/", public_page(pages.MethodologyView.as_view()), name="methodology"),
+    # For crawlers: an index of paged sitemaps (tracker/sitemaps.py), robots.txt naming it.
+    path("sitemap.xml", public_page(sitemaps.index), name="sitemap"),
+    path("sitemap-<slug:section>.xml", public_page(sitemaps.section), name="sitemap-section"),
+    path("robots.txt", public_page(pages.robots_txt), name="robots"),
+    path("favicon.ico", pages.FaviconView.as_view(), name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     # The read-only JSON API (tracker/api.py): throttled per address, not page-cached.
     path("api/", include("tracker.api")),

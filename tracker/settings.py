@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.syndication",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_filters",
     "django_countries",
     "simple_history",
@@ -98,7 +99,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
             ],
             # |external_link in every template: an address becomes a link only if http(s).
-            "builtins": ["tracker.templatetags.links"],
+            # Dates, times, money and permalinks shown one way everywhere (…display).
+            "builtins": ["tracker.templatetags.links", "tracker.templatetags.display"],
         },
     },
 ]
@@ -142,6 +144,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Every time shown names its timezone, in public pages and the admin (tracker/formats/).
+FORMAT_MODULE_PATH = ["tracker.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -351,3 +355,6 @@ CORS_EXPOSE_HEADERS = ["Retry-After"]
 # a release uses http://localhost:8000 and says so; the API uses the request's address).
 DATA_RELEASES_DIR = Path(os.environ.get("DATA_RELEASES_DIR", BASE_DIR / "releases"))
 SITE_URL = os.environ.get("SITE_URL", "")
+
+# Where readers report an error in the record (shown on /methodology/ and /about/ when set).
+CORRECTIONS_EMAIL = os.environ.get("CORRECTIONS_EMAIL", "").strip()

@@ -12,7 +12,7 @@ from django_filters.views import FilterView
 
 from tracker import feeds, filters, search, shapes
 from tracker.exports import EXPORTERS, export_filename
-from tracker.history import change_log
+from tracker.history import change_log, last_updated
 from tracker.models import (
     Case,
     CaseEvent,
@@ -216,6 +216,7 @@ class RecordDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["change_log"] = change_log(self.object)
+        context["last_updated"] = last_updated(self.object, context["change_log"])
         return context
 
 

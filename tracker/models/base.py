@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.db.models import F, Func, Prefetch, Q
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 
 from tracker.choices import AliasKind, DatePrecision, State
 
@@ -127,16 +128,30 @@ def precision_field(date_label):
 
 
 def format_partial_date(value, precision):
-    """Show a date no more precisely than the sources know it."""
+    """Show a date no more precisely than the sources know it: "14 March 2025", "March 2025",
+    "2025" or "c. 2025" (month names in the active language)."""
     if value is None:
-        return "date unknown"
+        return gettext("date unknown")
     if precision == DatePrecision.MONTH:
-        return value.strftime("%B %Y")
+        return dateformat.format(value, "F Y")
     if precision == DatePrecision.YEAR:
         return str(value.year)
     if precision == DatePrecision.APPROXIMATE:
-        return f"c. {value.year}"
-    return f"{value.day} {value.strftime('%B %Y')}"
+        return gettext("c. %(year)s") % {"year": value.year}
+    # "E" is the month's name as a day's date needs it (the genitive in Russian).
+    return dateformat.format(value, "j E Y")
+
+
+def partial_date_iso(value, precision):
+    """The date in ISO 8601 exactly as precise as known (for `<time datetime>`): "2025-03-14",
+    "2025-03", or "2025" for a year and for an approximate year (whose text says "c.")."""
+    if value is None:
+        return ""
+    if precision == DatePrecision.MONTH:
+        return f"{value.year:04d}-{value.month:02d}"
+    if precision in (DatePrecision.YEAR, DatePrecision.APPROXIMATE):
+        return f"{value.year:04d}"
+    return value.isoformat()
 
 
 def partial_date_errors(value, precision, label):
@@ -183,8 +198,16 @@ class PartialDatesMixin:
         if errors:
             raise ValidationError(errors)
 
+    def partial_date_parts(self, name):
+        """(value, precision, prefix) of the partial date `name`; a model may add names of its
+        own that choose between its dates (Designation's "date")."""
+        return getattr(self, name), getattr(self, f"{name}_precision"), ""
+
     def partial_date(self, name):
-        return format_partial_date(getattr(self, name), getattr(self, f"{name}_precision"))
+        """The partial date `name` as text (the `{% partial_date %}` tag marks it up)."""
+        value, precision, prefix = self.partial_date_parts(name)
+        text = format_partial_date(value, precision)
+        return f"{prefix} {text}" if prefix else text
 
 
 class CitedModel(models.Model):

@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch
 from django.urls import reverse
+from django.utils.translation import gettext
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -204,12 +205,17 @@ class Designation(CitedModel, PartialDatesMixin, TrackedModel):
     def get_absolute_url(self):
         return f"{self.organisation.get_absolute_url()}#designation-{self.pk}"
 
+    def partial_date_parts(self, name):
+        """ "date" is the decision date, or the register date when only that is known."""
+        if name == "date":
+            if self.decision_date is None and self.register_date is not None:
+                return self.register_date, self.register_date_precision, gettext("registered")
+            name = "decision_date"
+        return super().partial_date_parts(name)
+
     @property
     def date_display(self):
-        """The decision date, or the register date when only that is known."""
-        if self.decision_date is None and self.register_date is not None:
-            return f"registered {self.register_display}"
-        return self.decision_display
+        return self.partial_date("date")
 
     @property
     def decision_display(self):

@@ -1,0 +1,99 @@
+"""How dates, times, money and permalinks are shown: one place for every page and the admin.
+
+- `{% partial_date record "decision_date" %}`: a date no more precise than the sources know it,
+  as `<time datetime="2025-03">March 2025</time>` (never a day the record does not have).
+- `{{ moment|datetime_tag }}`: a time, in settings.TIME_ZONE and labelled with it
+  (`22 November 2025, 01:57 UTC`). The admin shows times through the same DATETIME_FORMAT
+  (`tracker/formats/`), so it names the zone too.
+- `{{ moment|day_tag }}`: the day of a time, in settings.TIME_ZONE (the same day the change log
+  shows for it).
+- `{{ amount|money:currency }}`: `15,000 RUB` (grouped in the active language; exports stay raw).
+- `{% permalink record %}`: the record's stable absolute address, on its canonical path.
+
+The library is a template builtin (settings.TEMPLATES), so templates need no `{% load %}`.
+"""
+
+from django import template
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.html import format_html
+
+from tracker.models.base import format_partial_date, partial_date_iso
+
+register = template.Library()
+
+
+@register.simple_tag
+def partial_date(record, name, empty=""):
+    """The partial date `name` of `record` in a `<time>` exactly as precise as it is stored.
+
+    `record.partial_date_parts(name)` says the value, its precision and any prefix
+    ("registered"); `empty` is shown when the date is not known.
+    """
+    value, precision, prefix = record.partial_date_parts(name)
+    if value is None:
+        return empty
+    element = format_html(
+        '<time datetime="{}">{}</time>',
+        partial_date_iso(value, precision),
+        format_partial_date(value, precision),
+    )
+    return format_html("{} {}", prefix, element) if prefix else element
+
+
+def site_time(value):
+    """`value` (an aware datetime) in the site's one declared timezone, settings.TIME_ZONE."""
+    return timezone.localtime(value, timezone.get_default_timezone())
+
+
+@register.filter
+def datetime_tag(value):
+    """A time as `<time datetime="…">22 November 2025, 01:57 UTC</time>` in settings.TIME_ZONE."""
+    if not value:
+        return ""
+    local = site_time(value)
+    return format_html(
+        '<time datetime="{}">{}</time>',
+        local.isoformat(timespec="seconds"),
+        date_format(local, "DATETIME_FORMAT"),
+    )
+
+
+@register.filter
+def day_tag(value):
+    """The day of a time, `<time datetime="2025-11-22">22 November 2025</time>`, in
+    settings.TIME_ZONE: the same day `datetime_tag` shows for the same time."""
+    if not value:
+        return ""
+    local = site_time(value).date()
+    return format_html(
+        '<time datetime="{}">{}</time>', local.isoformat(), date_format(local, "j E Y")
+    )
+
+
+@register.filter
+def money(amount, currency=""):
+    """An amount with its digits grouped for the reader ("15,000 RUB"), currency code kept."""
+    if amount is None or amount == "":
+        return ""
+    grouped = intcomma(amount)
+    return f"{grouped} {currency}" if currency else grouped
+
+
+def permalink_for(request, record):
+    """The record's absolute address on its canonical (default-language) path.
+
+    Reversed in settings.LANGUAGE_CODE so a page read under a language prefix still cites the
+    one address every reader shares.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        path = record.get_absolute_url()
+    return request.build_absolute_uri(path)
+
+
+@register.simple_tag(takes_context=True)
+def permalink(context, record):
+    """`permalink_for` the page's request."""
+    return permalink_for(context["request"], record)
