@@ -286,6 +286,7 @@ def test_law_shape(rich):
             "id": r.amendment.pk,
             "date": {"date": "2021", "precision": "year", "approximate": False, "display": "2021"},
             "summary": "Tightened.",
+            "evidence": "confirmed",
             "citations": [
                 {
                     "source": source_shape(r.report),
