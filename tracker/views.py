@@ -1,7 +1,7 @@
 """Public pages: home, lists with filters and exports, detail pages, search."""
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import ExtractYear
 from django.urls import reverse
 from django.views.generic import DetailView, TemplateView
@@ -9,6 +9,7 @@ from django_filters.views import FilterView
 
 from tracker import feeds, filters, search, shapes
 from tracker.exports import EXPORTERS, export_filename
+from tracker.footnotes import build_footnotes
 from tracker.history import change_log
 from tracker.models import (
     Case,
@@ -141,17 +142,29 @@ class SourceListView(PublicListView):
 
 
 class RecordDetailView(DetailView):
-    """A public record's page, with its change log (what changed and when; never who)."""
+    """A public record's page, with its change log (what changed and when; never who) and its
+    sources as numbered footnotes (tracker.footnotes)."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["change_log"] = change_log(self.object)
+        context["footnotes"] = build_footnotes(self.cited_facts(self.object))
         return context
+
+    def cited_facts(self, record):
+        """(anchor, record) for every fact with citations, in the order the page shows them."""
+        return [("record", record)]
 
 
 class OrganisationDetailView(RecordDetailView):
     queryset = Organisation.objects.for_detail()
     template_name = "tracker/organisation_detail.html"
+
+    def cited_facts(self, organisation):
+        return [
+            ("record", organisation),
+            *((f"designation-{d.pk}", d) for d in organisation.public_designations),
+        ]
 
 
 def _first(queryset):
@@ -164,6 +177,13 @@ def _first(queryset):
 class LawDetailView(RecordDetailView):
     queryset = Law.objects.for_detail()
     template_name = "tracker/law_detail.html"
+
+    def cited_facts(self, law):
+        return [
+            ("record", law),
+            *((f"penalty-{p.pk}", p) for p in law.penalties.all()),
+            *((f"amendment-{a.pk}", a) for a in law.amendments.all()),
+        ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -182,6 +202,9 @@ class CaseDetailView(RecordDetailView):
     queryset = Case.objects.for_detail()
     template_name = "tracker/case_detail.html"
 
+    def cited_facts(self, case):
+        return [("record", case), *((f"event-{e.pk}", e) for e in case.events.all())]
+
 
 class PersonDetailView(RecordDetailView):
     queryset = Person.objects.for_detail()
@@ -193,6 +216,9 @@ class SourceDetailView(RecordDetailView):
 
     queryset = Source.objects.published()
     template_name = "tracker/source_detail.html"
+
+    def cited_facts(self, source):
+        return []  # a source is what footnotes point at; it cites nothing itself
 
     def get_context_data(self, **kwargs):
         """Pair each public citation with its record: one query per kind of record."""
@@ -224,9 +250,15 @@ class HomeView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         designations = Designation.objects.published()
+        # One query for both numbers, by the same rule as every "unverified" mark.
+        evidence = designations.with_evidence().aggregate(
+            total=Count("pk"), confirmed=Count("pk", filter=Q(evidence_confirmed=True))
+        )
         context["counts"] = {
             "organisations": Organisation.objects.published().count(),
-            "designations": designations.count(),
+            "designations": evidence["total"],
+            "designations_confirmed": evidence["confirmed"],
+            "designations_unverified": evidence["total"] - evidence["confirmed"],
             "laws": Law.objects.published().count(),
             "cases": Case.objects.published().count(),
             "people": Person.objects.published().count(),

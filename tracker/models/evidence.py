@@ -31,6 +31,15 @@ EVIDENCE_EXPLANATIONS = {
     ),
 }
 
+# What each grade of source means, in words (shown beside the grade's badge).
+GRADE_MEANINGS = {
+    Reliability.PRIMARY: _("The official text, register or decision itself."),
+    Reliability.ESTABLISHED: _("Published by an identified outlet or NGO with a track record."),
+    Reliability.UNVERIFIED: _(
+        "Author, publisher, date or quotes cannot be checked; not enough alone to confirm a fact."
+    ),
+}
+
 
 def confirmed_condition(model):
     """True for rows of `model` resting on at least one public, not-unverified source."""
