@@ -112,7 +112,8 @@ class Footnotes:
             ref = Ref(footnote=note, anchor=f"cite-{anchor}-{note.number}", citations=citations)
             note.refs.append(ref)
             refs.append(ref)
-        record.cited = Cited(refs=refs)
+        # A fact's marks read in order, [1][3] rather than [3][1].
+        record.cited = Cited(refs=sorted(refs, key=lambda ref: ref.number))
         return record.cited
 
     def __iter__(self):
