@@ -97,9 +97,9 @@ class TestDesignationFeed:
         root = atom(client, "/designations/?format=atom")
         assert sorted(titles(root)) == [
             "Dated Org: Undesirable organisation",
-            "Registered Org: Foreign agent",
-            "Undated Early: Undesirable organisation",
-            "Undated Recent: Undesirable organisation",
+            "Registered Org: Foreign agent (unverified)",
+            "Undated Early: Undesirable organisation (unverified)",
+            "Undated Recent: Undesirable organisation (unverified)",
         ]
 
     def test_orders_by_date_and_undated_by_first_publication_never_load_date(
@@ -109,10 +109,10 @@ class TestDesignationFeed:
         # Undated Recent was first published today, after the dated ones; Undated Early in
         # 2020, before them, although all were loaded today.
         assert titles(root) == [
-            "Undated Recent: Undesirable organisation",
+            "Undated Recent: Undesirable organisation (unverified)",
             "Dated Org: Undesirable organisation",
-            "Registered Org: Foreign agent",
-            "Undated Early: Undesirable organisation",
+            "Registered Org: Foreign agent (unverified)",
+            "Undated Early: Undesirable organisation (unverified)",
         ]
         early = entries(root)[3]
         assert (
@@ -140,12 +140,12 @@ class TestDesignationFeed:
 
     def test_follows_the_filters(self, client, designations):
         root = atom(client, "/designations/?law=agents-law&format=atom")
-        assert titles(root) == ["Registered Org: Foreign agent"]
+        assert titles(root) == ["Registered Org: Foreign agent (unverified)"]
         assert root.find("atom:id", NS).text == "http://testserver/designations/?law=agents-law"
         root = atom(client, "/designations/?as_of=2025-06-01&format=atom")
         assert titles(root) == [
             "Dated Org: Undesirable organisation",
-            "Registered Org: Foreign agent",
+            "Registered Org: Foreign agent (unverified)",
         ]
 
     def test_old_feed_address_gives_the_same_feed(self, client, designations):
@@ -175,7 +175,11 @@ class TestCaseEventFeed:
 
     def test_a_persons_case_events(self, client, cases):
         root = atom(client, "/cases/?person=anna&format=atom")
-        assert titles(root) == ["Anna's case: Verdict", "Anna's case: Arrest or detention"]
+        # Uncited events rest on nothing a reader can check: marked unverified.
+        assert titles(root) == [
+            "Anna's case: Verdict (unverified)",
+            "Anna's case: Arrest or detention (unverified)",
+        ]
         undated = entries(root)[0]
         assert undated.find("atom:published", NS) is None
         assert "date unknown; published on this site on" in undated.find("atom:summary", NS).text

@@ -221,7 +221,6 @@ def test_organisation_shape(rich):
         {
             "source": source_shape(r.report),
             "quote": "Quoted.",
-            "note": "",
             "conflicting": False,
         }
     ]
@@ -257,7 +256,8 @@ def test_designation_shape(rich):
     # A citation of a source without an address, conflicting with the record.
     conflicting = data["citations"][1]
     assert conflicting["conflicting"] is True
-    assert conflicting["note"] == "Gives another date."
+    # The editors' working note is not public.
+    assert "note" not in conflicting
     assert conflicting["source"]["url"] is None
     assert conflicting["source"]["publisher"] == ""
     assert conflicting["source"]["published"] == {
@@ -286,11 +286,11 @@ def test_law_shape(rich):
             "id": r.amendment.pk,
             "date": {"date": "2021", "precision": "year", "approximate": False, "display": "2021"},
             "summary": "Tightened.",
+            "evidence": "confirmed",
             "citations": [
                 {
                     "source": source_shape(r.report),
                     "quote": "Quoted.",
-                    "note": "",
                     "conflicting": False,
                 }
             ],

@@ -128,7 +128,8 @@ def test_organisation_page_shows_designation_with_every_citation(client, amnesty
     assert "declared Amnesty International an undesirable" in content
     assert "London-based" in content
     assert "Conflicting account" in content
-    assert "Says the Justice Ministry announced the designation." in content
+    # A citation's note is the editors' working note: never public.
+    assert "Says the Justice Ministry announced the designation." not in content
     assert "Unverified" in content
     assert "AIL" in content
 

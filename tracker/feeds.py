@@ -116,6 +116,14 @@ def event_entries(cases):
     return _newest(dated, undated)
 
 
+def _evidence(item, title):
+    """The entry's title, marked when the record rests only on unverified sources, and its
+    evidence ("confirmed"/"unverified", tracker.models.evidence) as an Atom category."""
+    if item.is_unverified:
+        title = f"{title} ({item.evidence_label})"
+    return {"title": title, "categories": [item.evidence]}
+
+
 def _designation_item(request, item):
     parts = [f"{item.get_kind_display()}, {_date_note(item, item.date_display)}"]
     if item.authority:
@@ -125,7 +133,7 @@ def _designation_item(request, item):
     if item.revoked_date:
         parts.append(f"(revoked {item.revoked_display})")
     return {
-        "title": f"{item.organisation.name}: {item.get_kind_display()}",
+        **_evidence(item, f"{item.organisation.name}: {item.get_kind_display()}"),
         "description": " ".join(parts) + ".",
         "unique_id": f"tag:{request.get_host()},{TAG_YEAR}:designation/{item.pk}",
     }
@@ -133,7 +141,7 @@ def _designation_item(request, item):
 
 def _event_item(request, item):
     return {
-        "title": f"{item.case.title}: {item.get_kind_display()}",
+        **_evidence(item, f"{item.case.title}: {item.get_kind_display()}"),
         "description": f"{_date_note(item, item.date_display)}. {item.description}".strip(),
         "unique_id": f"tag:{request.get_host()},{TAG_YEAR}:case-event/{item.pk}",
     }

@@ -46,6 +46,7 @@ from tracker.models import (
     Source,
     format_partial_date,
 )
+from tracker.models.base import CitedModel
 
 # How each precision writes a date: no more precisely than the sources know it.
 DATE_FORMATS = {
@@ -108,6 +109,8 @@ def partial_date(value, precision):
 def published(model, **related):
     """A Prefetch queryset of `model`'s public rows (with `related` lookups for nesting)."""
     queryset = model.objects.published()
+    if issubclass(model, CitedModel):
+        queryset = queryset.with_evidence()
     if related.get("select"):
         queryset = queryset.select_related(*related["select"])
     if related.get("prefetch"):
@@ -238,7 +241,8 @@ class CitationShape(serializers.ModelSerializer):
 
     class Meta:
         model = Citation
-        fields = ("source", "quote", "note", "conflicting")
+        # `note` is left out: it is the editors' working note on how the record was built.
+        fields = ("source", "quote", "conflicting")
 
 
 class AliasShape(serializers.Serializer):
@@ -261,6 +265,15 @@ class Loaded:
                     "through the shape's queryset()."
                 )
         return super().to_representation(instance)
+
+
+def evidence():
+    """The record's `evidence`, derived in one place: tracker.models.evidence."""
+    return serializers.CharField(
+        read_only=True,
+        help_text='"confirmed" when a public citation\'s source is graded primary or '
+        'established; otherwise "unverified" (only unverified sources, or none).',
+    )
 
 
 def citations():
@@ -295,6 +308,7 @@ class DesignationShape(RecordShape):
     decision_date = PartialDateField()
     register_date = PartialDateField()
     revoked_date = PartialDateField()
+    evidence = evidence()
     citations = citations()
 
     class Meta:
@@ -302,13 +316,14 @@ class DesignationShape(RecordShape):
         fields = (
             *("id", "type", "url", "organisation", "kind", "kind_label", "law", "authority"),
             *("decision_date", "register_date", "revoked_date", "stated_reasons"),
-            *("revocation_note", "citations"),
+            *("revocation_note", "evidence", "citations"),
         )
 
     @classmethod
     def queryset(cls):
         return (
             Designation.objects.published()
+            .with_evidence()
             .select_related("organisation", "law")
             .prefetch_related(public_citations())
         )
@@ -334,25 +349,30 @@ class OrganisationShape(RecordShape):
     designations = DesignationInOrganisationShape(
         source="public_designations", many=True, read_only=True
     )
+    evidence = evidence()
     citations = citations()
 
     class Meta:
         model = Organisation
         fields = (
             *("id", "type", "url", "slug", "name", "short_name", "aliases", "kind", "kind_label"),
-            *("country", "website", "description", "designations", "citations"),
+            *("country", "website", "description", "designations", "evidence", "citations"),
         )
 
     @classmethod
     def queryset(cls):
-        return Organisation.objects.published().prefetch_related(
-            Prefetch("aliases", published(OrganisationAlias), to_attr="public_aliases"),
-            public_citations(),
-            Prefetch(
-                "designations",
-                published(Designation, select=["law"], prefetch=[public_citations()]),
-                to_attr="public_designations",
-            ),
+        return (
+            Organisation.objects.published()
+            .with_evidence()
+            .prefetch_related(
+                Prefetch("aliases", published(OrganisationAlias), to_attr="public_aliases"),
+                public_citations(),
+                Prefetch(
+                    "designations",
+                    published(Designation, select=["law"], prefetch=[public_citations()]),
+                    to_attr="public_designations",
+                ),
+            )
         )
 
 
@@ -360,24 +380,26 @@ class AmendmentShape(Loaded, serializers.ModelSerializer):
     """A change to a law."""
 
     date = PartialDateField()
+    evidence = evidence()
     citations = citations()
 
     class Meta:
         model = LawAmendment
-        fields = ("id", "date", "summary", "citations")
+        fields = ("id", "date", "summary", "evidence", "citations")
 
 
 class PenaltyShape(Loaded, serializers.ModelSerializer):
     """A punishment a law provides, as one source states it."""
 
     kind_label = label("kind")
+    evidence = evidence()
     citations = citations()
 
     class Meta:
         model = Penalty
         fields = (
             *("id", "kind", "kind_label", "applies_to", "max_fine", "currency"),
-            *("max_prison_months", "note", "citations"),
+            *("max_prison_months", "note", "evidence", "citations"),
         )
 
 
@@ -391,6 +413,7 @@ class LawShape(RecordShape):
     aliases = aliases()
     amendments = AmendmentShape(source="public_amendments", many=True, read_only=True)
     penalties = PenaltyShape(source="public_penalties", many=True, read_only=True)
+    evidence = evidence()
     citations = citations()
 
     class Meta:
@@ -398,24 +421,29 @@ class LawShape(RecordShape):
         fields = (
             *("id", "type", "url", "slug", "title", "short_title", "number", "kind", "kind_label"),
             *("jurisdiction", "adopted_date", "summary", "aliases", "amendments", "penalties"),
+            "evidence",
             "citations",
         )
 
     @classmethod
     def queryset(cls):
-        return Law.objects.published().prefetch_related(
-            Prefetch("aliases", published(LawAlias), to_attr="public_aliases"),
-            public_citations(),
-            Prefetch(
-                "amendments",
-                published(LawAmendment, prefetch=[public_citations()]),
-                to_attr="public_amendments",
-            ),
-            Prefetch(
-                "penalties",
-                published(Penalty, prefetch=[public_citations()]),
-                to_attr="public_penalties",
-            ),
+        return (
+            Law.objects.published()
+            .with_evidence()
+            .prefetch_related(
+                Prefetch("aliases", published(LawAlias), to_attr="public_aliases"),
+                public_citations(),
+                Prefetch(
+                    "amendments",
+                    published(LawAmendment, prefetch=[public_citations()]),
+                    to_attr="public_amendments",
+                ),
+                Prefetch(
+                    "penalties",
+                    published(Penalty, prefetch=[public_citations()]),
+                    to_attr="public_penalties",
+                ),
+            )
         )
 
 
@@ -433,12 +461,14 @@ class CaseEventShape(RecordShape):
     case = TitledLink(read_only=True)
     kind_label = label("kind")
     date = PartialDateField()
+    evidence = evidence()
     citations = citations()
 
     class Meta:
         model = CaseEvent
         fields = (
             *("id", "type", "url", "case", "kind", "kind_label", "date", "description"),
+            "evidence",
             "citations",
         )
 
@@ -446,6 +476,7 @@ class CaseEventShape(RecordShape):
     def queryset(cls):
         return (
             CaseEvent.objects.published()
+            .with_evidence()
             .select_related("case")
             .prefetch_related(public_citations())
         )
@@ -470,6 +501,7 @@ class CaseShape(RecordShape):
     organisations = NamedLink(source="public_organisations", many=True, read_only=True)
     charges = ChargeShape(source="public_charges", many=True, read_only=True)
     events = CaseEventInCaseShape(source="public_events", many=True, read_only=True)
+    evidence = evidence()
     citations = citations()
 
     class Meta:
@@ -477,21 +509,26 @@ class CaseShape(RecordShape):
         fields = (
             *("id", "type", "url", "slug", "title", "summary", "status", "status_label"),
             *("country", "sentence", "court", "people", "organisations", "charges", "events"),
+            "evidence",
             "citations",
         )
 
     @classmethod
     def queryset(cls):
-        return Case.objects.published().prefetch_related(
-            Prefetch("people", published(Person), to_attr="public_people"),
-            Prefetch("organisations", published(Organisation), to_attr="public_organisations"),
-            Prefetch("charges", published(Charge, select=["law"]), to_attr="public_charges"),
-            Prefetch(
-                "events",
-                published(CaseEvent, prefetch=[public_citations()]),
-                to_attr="public_events",
-            ),
-            public_citations(),
+        return (
+            Case.objects.published()
+            .with_evidence()
+            .prefetch_related(
+                Prefetch("people", published(Person), to_attr="public_people"),
+                Prefetch("organisations", published(Organisation), to_attr="public_organisations"),
+                Prefetch("charges", published(Charge, select=["law"]), to_attr="public_charges"),
+                Prefetch(
+                    "events",
+                    published(CaseEvent, prefetch=[public_citations()]),
+                    to_attr="public_events",
+                ),
+                public_citations(),
+            )
         )
 
 
@@ -503,21 +540,26 @@ class PersonShape(RecordShape):
     role_label = label("role")
     country = CountryField()
     cases = TitledLink(source="public_cases", many=True, read_only=True)
+    evidence = evidence()
     citations = citations()
 
     class Meta:
         model = Person
         fields = (
             *("id", "type", "url", "slug", "name", "aliases", "role", "role_label", "country"),
-            *("description", "cases", "citations"),
+            *("description", "cases", "evidence", "citations"),
         )
 
     @classmethod
     def queryset(cls):
-        return Person.objects.published().prefetch_related(
-            Prefetch("aliases", published(PersonAlias), to_attr="public_aliases"),
-            Prefetch("cases", published(Case).order_by("title", "id"), to_attr="public_cases"),
-            public_citations(),
+        return (
+            Person.objects.published()
+            .with_evidence()
+            .prefetch_related(
+                Prefetch("aliases", published(PersonAlias), to_attr="public_aliases"),
+                Prefetch("cases", published(Case).order_by("title", "id"), to_attr="public_cases"),
+                public_citations(),
+            )
         )
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, Model, OuterRef
+from django.db.models import Count, Exists, Model, OuterRef, Q
 from django.db.models.functions import ExtractYear
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -12,6 +12,7 @@ from django_filters.views import FilterView
 
 from tracker import feeds, filters, search, shapes
 from tracker.exports import EXPORTERS, export_filename
+from tracker.footnotes import build_footnotes
 from tracker.history import change_log, last_updated
 from tracker.models import (
     Case,
@@ -211,18 +212,30 @@ class SourceListView(PublicListView):
 
 
 class RecordDetailView(DetailView):
-    """A public record's page, with its change log (what changed and when; never who)."""
+    """A public record's page, with its change log (what changed and when; never who) and its
+    sources as numbered footnotes (tracker.footnotes)."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["change_log"] = change_log(self.object)
         context["last_updated"] = last_updated(self.object, context["change_log"])
+        context["footnotes"] = build_footnotes(self.cited_facts(self.object))
         return context
+
+    def cited_facts(self, record):
+        """(anchor, record) for every fact with citations, in the order the page shows them."""
+        return [("record", record)]
 
 
 class OrganisationDetailView(RecordDetailView):
     queryset = Organisation.objects.for_detail()
     template_name = "tracker/organisation_detail.html"
+
+    def cited_facts(self, organisation):
+        return [
+            ("record", organisation),
+            *((f"designation-{d.pk}", d) for d in organisation.public_designations),
+        ]
 
 
 def _first(queryset):
@@ -235,6 +248,13 @@ def _first(queryset):
 class LawDetailView(RecordDetailView):
     queryset = Law.objects.for_detail()
     template_name = "tracker/law_detail.html"
+
+    def cited_facts(self, law):
+        return [
+            ("record", law),
+            *((f"penalty-{p.pk}", p) for p in law.penalties.all()),
+            *((f"amendment-{a.pk}", a) for a in law.amendments.all()),
+        ]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -253,6 +273,9 @@ class CaseDetailView(RecordDetailView):
     queryset = Case.objects.for_detail()
     template_name = "tracker/case_detail.html"
 
+    def cited_facts(self, case):
+        return [("record", case), *((f"event-{e.pk}", e) for e in case.events.all())]
+
 
 class PersonDetailView(RecordDetailView):
     queryset = Person.objects.for_detail()
@@ -264,6 +287,9 @@ class SourceDetailView(RecordDetailView):
 
     queryset = Source.objects.published()
     template_name = "tracker/source_detail.html"
+
+    def cited_facts(self, source):
+        return []  # a source is what footnotes point at; it cites nothing itself
 
     def get_context_data(self, **kwargs):
         """Pair each public citation with its record: one query per kind of record."""
@@ -295,9 +321,15 @@ class HomeView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         designations = Designation.objects.published()
+        # One query for both numbers, by the same rule as every "unverified" mark.
+        evidence = designations.with_evidence().aggregate(
+            total=Count("pk"), confirmed=Count("pk", filter=Q(evidence_confirmed=True))
+        )
         context["counts"] = {
             "organisations": Organisation.objects.published().count(),
-            "designations": designations.count(),
+            "designations": evidence["total"],
+            "designations_confirmed": evidence["confirmed"],
+            "designations_unverified": evidence["total"] - evidence["confirmed"],
             "laws": Law.objects.published().count(),
             "cases": Case.objects.published().count(),
             "people": Person.objects.published().count(),

@@ -12,6 +12,8 @@ from django.utils.translation import gettext
 
 from tracker.choices import AliasKind, DatePrecision, State
 
+from .evidence import EvidenceMixin
+
 # The only addresses stored and linked to: a javascript: or data: URL in a link runs or
 # shows whatever it holds when a reader clicks it.
 WEB_SCHEMES = ("http", "https")
@@ -45,6 +47,13 @@ class PublicQuerySet(models.QuerySet):
         from .public import public_condition
 
         return self.filter(public_condition(self.model))
+
+    def with_evidence(self):
+        """Annotate `evidence_confirmed` on a cited model's rows: the rule of
+        `tracker.models.evidence`, read through the record's `evidence`."""
+        from .evidence import confirmed_condition
+
+        return self.annotate(evidence_confirmed=confirmed_condition(self.model))
 
 
 class PublishableQuerySet(PublicQuerySet):
@@ -210,8 +219,11 @@ class PartialDatesMixin:
         return f"{prefix} {text}" if prefix else text
 
 
-class CitedModel(models.Model):
-    """A record whose facts rest on sources; its citations are listed on its public page."""
+class CitedModel(EvidenceMixin, models.Model):
+    """A record whose facts rest on sources; its citations are listed on its public page.
+
+    `evidence` ("confirmed" / "unverified") needs a queryset with `with_evidence()`.
+    """
 
     citations = GenericRelation("tracker.Citation")
 

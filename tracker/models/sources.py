@@ -181,6 +181,13 @@ class Source(PartialDatesMixin, TrackedModel):
     def is_unverified(self):
         return self.reliability == Reliability.UNVERIFIED
 
+    @property
+    def reliability_meaning(self):
+        """What the grade means, in words."""
+        from .evidence import GRADE_MEANINGS
+
+        return GRADE_MEANINGS.get(self.reliability, "")
+
 
 class Citation(models.Model):
     """Ties one fact (an organisation, designation, law, case, event…) to a Source."""

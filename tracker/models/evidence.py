@@ -1,0 +1,80 @@
+"""How well a record's facts are supported: the one rule behind every "unverified" mark.
+
+A cited record (organisation, designation, law, case, event, person…) is **confirmed** when
+at least one of its *public* citations cites a source graded other than "unverified"
+(primary/official or an established outlet or NGO). Otherwise it is **unverified**: every
+source it rests on is unverified, or it cites nothing at all (nothing a reader could check).
+
+The rule is a single query expression, `confirmed_condition(model)`, annotated by
+`with_evidence()` on every cited model's queryset as `evidence_confirmed`. Lists, detail pages,
+home-page counts, feeds, exports and the API all read that annotation (through the
+`evidence` property of `EvidenceMixin`), so they cannot disagree.
+"""
+
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from tracker.choices import Reliability
+
+CONFIRMED = "confirmed"
+UNVERIFIED = "unverified"
+
+EVIDENCE_LABELS = {
+    CONFIRMED: _("confirmed"),
+    UNVERIFIED: _("unverified"),
+}
+EVIDENCE_EXPLANATIONS = {
+    CONFIRMED: _("At least one source behind this is graded primary or established."),
+    UNVERIFIED: _(
+        "Every source behind this is graded unverified, or none is cited: "
+        "treat it as a claim, not an established fact."
+    ),
+}
+
+# What each grade of source means, in words (shown beside the grade's badge).
+GRADE_MEANINGS = {
+    Reliability.PRIMARY: _("The official text, register or decision itself."),
+    Reliability.ESTABLISHED: _("Published by an identified outlet or NGO with a track record."),
+    Reliability.UNVERIFIED: _(
+        "Author, publisher, date or quotes cannot be checked; not enough alone to confirm a fact."
+    ),
+}
+
+
+def confirmed_condition(model):
+    """True for rows of `model` resting on at least one public, not-unverified source."""
+    from .public import ContentTypeId
+    from .sources import Citation
+
+    # Only public citations count: a citation the public cannot see (e.g. of a draft
+    # record) must never make anything look confirmed.
+    checked = (
+        Citation.objects.published()
+        .filter(content_type=ContentTypeId(model), object_id=OuterRef("pk"))
+        .exclude(source__reliability=Reliability.UNVERIFIED)
+    )
+    return Exists(checked)
+
+
+class EvidenceMixin:
+    """`evidence`: "confirmed" or "unverified", read from `with_evidence()`'s annotation."""
+
+    @property
+    def evidence(self):
+        if not hasattr(self, "evidence_confirmed"):
+            raise AttributeError(
+                f"{type(self).__name__}.evidence needs a queryset with .with_evidence()"
+            )
+        return CONFIRMED if self.evidence_confirmed else UNVERIFIED
+
+    @property
+    def is_unverified(self):
+        return self.evidence == UNVERIFIED
+
+    @property
+    def evidence_label(self):
+        return EVIDENCE_LABELS[self.evidence]
+
+    @property
+    def evidence_explanation(self):
+        return EVIDENCE_EXPLANATIONS[self.evidence]
