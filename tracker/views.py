@@ -1,13 +1,12 @@
 """Public pages: home, lists with filters and exports, detail pages, search."""
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef
-from django.db.models.functions import ExtractYear
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
-from tracker import feeds, filters, search, shapes
+from tracker import charts, feeds, filters, search, shapes
 from tracker.exports import EXPORTERS, export_filename
 from tracker.history import change_log
 from tracker.models import (
@@ -153,6 +152,11 @@ class OrganisationDetailView(RecordDetailView):
     queryset = Organisation.objects.for_detail()
     template_name = "tracker/organisation_detail.html"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["designation_timeline"] = charts.organisation_timeline(self.object)
+        return context
+
 
 def _first(queryset):
     """The first DETAIL_LIST_SIZE rows, and whether there are more (one query, no COUNT)."""
@@ -175,12 +179,18 @@ class LawDetailView(RecordDetailView):
         # The newest few of each; the filtered lists page through the rest.
         context["designations"], context["more_designations"] = _first(designations)
         context["cases"], context["more_cases"] = _first(cases)
+        context["law_chart"] = charts.law_chart(designations, cases)
         return context
 
 
 class CaseDetailView(RecordDetailView):
     queryset = Case.objects.for_detail()
     template_name = "tracker/case_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["case_timeline"] = charts.case_timeline(self.object)
+        return context
 
 
 class PersonDetailView(RecordDetailView):
@@ -240,15 +250,7 @@ class HomeView(TemplateView):
             .select_related("case")
             .order_by("-date", "-id")[:8]
         )
-        timeline = list(
-            designations.filter(decision_date__isnull=False)
-            .annotate(year=ExtractYear("decision_date"))
-            .values("year")
-            .annotate(count=Count("id"))
-            .order_by("year")
-        )
-        context["timeline"] = timeline
-        context["timeline_max"] = max((row["count"] for row in timeline), default=0)
+        context["charts"] = charts.home_charts()
         return context
 
 
