@@ -59,23 +59,31 @@ class YearCounts:
     """Counts per year and series, plus the records no year can honestly be given to."""
 
     by_year: dict = field(default_factory=dict)  # {year: {series: count}}
-    unknown: int = 0  # no date at all
-    approximate: int = 0  # only "c. <year>": not placed in a year
+    unknown_by: dict = field(default_factory=dict)  # {series: count} with no date at all
+    approximate_by: dict = field(default_factory=dict)  # only "c. <year>": in no year
     totals: dict = field(default_factory=dict)  # {series: count}, every record
 
     def add(self, year, approximate, series, count):
         self.totals[series] = self.totals.get(series, 0) + count
         if year is None:
-            self.unknown += count
+            row = self.unknown_by
         elif approximate:
-            self.approximate += count
+            row = self.approximate_by
         else:
             row = self.by_year.setdefault(year, {})
-            row[series] = row.get(series, 0) + count
+        row[series] = row.get(series, 0) + count
 
     @property
     def total(self):
         return sum(self.totals.values())
+
+    @property
+    def unknown(self):
+        return sum(self.unknown_by.values())
+
+    @property
+    def approximate(self):
+        return sum(self.approximate_by.values())
 
 
 def _is_approximate(precision_expression):
@@ -169,14 +177,11 @@ DESIGNATIONS_SERIES = Series("designation", _("Designations"))
 
 
 def nice_ceiling(value):
-    """The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `value` (an axis maximum)."""
-    if value <= 0:
+    """The smallest whole 1, 2, 4, 5 × 10ⁿ at or above `value` (an axis maximum)."""
+    if value <= 1:
         return 1
     magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if step * magnitude >= value:
-            return int(math.ceil(step * magnitude))
-    return int(10 * magnitude)  # pragma: no cover - the loop always returns
+    return next(step * magnitude for step in (1, 2, 4, 5, 10) if step * magnitude >= value)
 
 
 def year_bars(counts, series, *, chart_id, title, stacked=True):
@@ -205,8 +210,8 @@ def year_bars(counts, series, *, chart_id, title, stacked=True):
     drawn = [s for s in present if any(row.get(s.key) for _year, row in rows)]
     bars = []
     for index, (year, row) in enumerate(rows):
-        x0 = left + index * band + band * 0.125
-        width = band * 0.75
+        width = min(band * 0.75, 28)  # a lone year is a bar, not a wall
+        x0 = left + index * band + (band - width) / 2
         y = base
         for position, item in enumerate(drawn):
             count = row.get(item.key, 0)
@@ -236,13 +241,11 @@ def year_bars(counts, series, *, chart_id, title, stacked=True):
         for index, year in enumerate(years)
         if year % step == 0 or len(years) == 1
     ]
+    # Whole numbers only: a count of 2.5 designations means nothing.
     value_ticks = [
         {"y": _r(base - value * scale), "label": value}
-        for value in sorted({0, top // 2 if top % 2 == 0 else top / 2, top})
+        for value in sorted({0, top // 2 if top % 2 == 0 else 0, top})
     ]
-    for tick in value_ticks:
-        if isinstance(tick["label"], float):
-            tick["label"] = f"{tick['label']:g}"
     return {
         "id": chart_id,
         "title": title,
@@ -257,9 +260,18 @@ def year_bars(counts, series, *, chart_id, title, stacked=True):
         "value_ticks": value_ticks,
         "series": drawn,
         "table_series": present,
+        **_table(counts, rows, present),
+    }
+
+
+def _table(counts, rows, present):
+    """The data table's rows: every year with a record, then the approximate and undated."""
+    return {
         "table": [
             (year, [row.get(s.key, 0) for s in present]) for year, row in rows if any(row.values())
         ],
+        "approximate_row": [counts.approximate_by.get(s.key, 0) for s in present],
+        "unknown_row": [counts.unknown_by.get(s.key, 0) for s in present],
         "unknown": counts.unknown,
         "approximate": counts.approximate,
         "total": counts.total,
@@ -276,10 +288,7 @@ def _empty_years(counts, present, chart_id, title):
         "bars": [],
         "series": [],
         "table_series": present,
-        "table": [],
-        "unknown": counts.unknown,
-        "approximate": counts.approximate,
-        "total": counts.total,
+        **_table(counts, [], present),
     }
 
 
@@ -395,7 +404,7 @@ def timeline(moments, *, chart_id, title):
             marks.append(mark)
             rows.append(_row(moment, label_y, shape))
         ticks = _time_ticks(start, end, y_of)
-    undated_top = axis_bottom + (TIMELINE_ROW / 2 if dated else 0)
+    undated_top = axis_bottom + TIMELINE_ROW / 2 if dated else 0
     for index, moment in enumerate(undated):
         label_y = undated_top + TIMELINE_ROW / 2 + index * TIMELINE_ROW
         rows.append(_row(moment, label_y, "unknown"))
@@ -423,7 +432,7 @@ def _row(moment, y, shape):
         "y2": _r(y + 12),
         "shape": shape,
         "heading": f"{moment.date_label} · {moment.kind}",
-        "text": Truncator(moment.text).chars(52),
+        "text": Truncator(moment.text).chars(46),
     }
 
 
