@@ -231,7 +231,8 @@ def year_bars(counts, series, *, chart_id, title, stacked=True):
                     "width": _r(bar_width),
                     "height": _r(height),
                     "series": item.key,
-                    "label": f"{year}: {item.label} — {count}",
+                    "label": gettext("%(year)s: %(series)s — %(count)s")
+                    % {"year": year, "series": item.label, "count": count},
                 }
             )
     # At most about ten year labels, on round years.
