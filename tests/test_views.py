@@ -115,7 +115,7 @@ def test_home_shows_numbers_latest_designations_and_timeline(client, amnesty, bo
     assert "Amnesty International" in content
     assert "Prosecution of Maria Bontsler" in content
     assert response.context["counts"]["organisations"] == 1
-    assert response.context["timeline"] == [{"year": 2025, "count": 1}]
+    assert response.context["charts"]["designations"]["table"] == [(2025, [1])]
 
 
 def test_organisation_page_shows_designation_with_every_citation(client, amnesty):

@@ -4,13 +4,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Exists, Model, OuterRef, Q
-from django.db.models.functions import ExtractYear
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
-from tracker import feeds, filters, search, shapes
+from tracker import charts, feeds, filters, search, shapes
 from tracker.exports import EXPORTERS, export_filename
 from tracker.footnotes import build_footnotes
 from tracker.history import change_log, last_updated
@@ -237,6 +236,11 @@ class OrganisationDetailView(RecordDetailView):
             *((f"designation-{d.pk}", d) for d in organisation.public_designations),
         ]
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["designation_timeline"] = charts.organisation_timeline(self.object)
+        return context
+
 
 def _first(queryset):
     """The first DETAIL_LIST_SIZE rows, and whether there are more (one query, no COUNT)."""
@@ -266,6 +270,7 @@ class LawDetailView(RecordDetailView):
         # The newest few of each; the filtered lists page through the rest.
         context["designations"], context["more_designations"] = _first(designations)
         context["cases"], context["more_cases"] = _first(cases)
+        context["law_chart"] = charts.law_chart(designations, cases)
         return context
 
 
@@ -275,6 +280,11 @@ class CaseDetailView(RecordDetailView):
 
     def cited_facts(self, case):
         return [("record", case), *((f"event-{e.pk}", e) for e in case.events.all())]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["case_timeline"] = charts.case_timeline(self.object)
+        return context
 
 
 class PersonDetailView(RecordDetailView):
@@ -343,15 +353,7 @@ class HomeView(TemplateView):
             .select_related("case")
             .order_by("-date", "-id")[:8]
         )
-        timeline = list(
-            designations.filter(decision_date__isnull=False)
-            .annotate(year=ExtractYear("decision_date"))
-            .values("year")
-            .annotate(count=Count("id"))
-            .order_by("year")
-        )
-        context["timeline"] = timeline
-        context["timeline_max"] = max((row["count"] for row in timeline), default=0)
+        context["charts"] = charts.home_charts()
         return context
 
 
