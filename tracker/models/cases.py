@@ -214,7 +214,7 @@ class Charge(models.Model):
         ordering = ["id"]
 
     def __str__(self):
-        return self.label
+        return self.description or str(self.law)
 
     @property
     def details(self):
