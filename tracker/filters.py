@@ -59,7 +59,10 @@ def country_filter(label="Country", **kwargs):
 
 def _number_key(number):
     """Sorts official numbers as numbers: 20.3.1 before 200.1, 275 before 275.1."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.findall(r"\d+|\D+", number)]
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.findall(r"\d+|\D+", number)
+    ]
 
 
 def law_choice_label(law):
