@@ -55,6 +55,11 @@ PAGES = [
     "/laws/law-0/",
     "/cases/",
     "/cases/?law=law-0&status=convicted&year=2025&person=person-0&q=alpha",
+    # The sorts, the person filter by name and the designating state add no query per row.
+    "/cases/?sort=date&person=Person+0+Alpha",
+    "/cases/?sort=-title&format=csv",
+    "/designations/?sort=-register&designated_by=RU",
+    "/organisations/?designated_by=RU&country=RU",
     "/cases/case-0/",
     "/people/",
     "/people/?role=defender&q=alpha",
@@ -125,6 +130,8 @@ def test_source_page_query_count_does_not_grow_with_citations(client):
         # One more for the chart of designations and cases per year (one UNION query).
         ("/laws/law-0/", 12),
         ("/cases/", 6),
+        ("/cases/?sort=date&person=Person+0+Alpha", 6),
+        ("/organisations/?designated_by=RU", 6),
         ("/cases/case-0/", 9),
         ("/people/", 4),
         ("/people/person-0/", 7),

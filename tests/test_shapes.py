@@ -321,8 +321,9 @@ def test_case_shape_shows_only_public_people_organisations_and_charges(rich):
         {
             "law": {"id": r.law.pk, "title": r.law.title, "url": f"{BASE}/laws/undesirables/"},
             "description": "participation",
+            "label": f"{r.law} — participation",
         },
-        {"law": None, "description": "unnamed article"},
+        {"law": None, "description": "unnamed article", "label": "unnamed article"},
     ]
     event = data["events"][0]
     assert event["url"] == f"{BASE}/cases/anna-case/#event-{r.event.pk}"

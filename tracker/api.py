@@ -305,6 +305,10 @@ for _viewset in RecordViewSet.__subclasses__():
             extend_schema_field({"type": "string", "description": "A slug."})(_filter)
         elif issubclass(_filter.field_class, forms.DateField):
             extend_schema_field({"type": "string", "format": "date"})(_filter)
+        elif _filter.method and callable(_filter.extra.get("choices")):  # designated_by
+            extend_schema_field({"type": "string", "description": "An ISO 3166 country code."})(
+                _filter
+            )
 
 # (path, view set, record type), in the order the API page lists them.
 ENDPOINTS = [

@@ -87,6 +87,8 @@ def _joined(values):
 
 def _label(item):
     """A short text for a part listed in one cell: a designation, a penalty, a charge…"""
+    if item.get("label"):  # the part says itself how it reads (Charge.label)
+        return item["label"]
     name = next(
         (item[key] for key in ("name", "title", "kind_label") if item.get(key)),
         "",

@@ -6,11 +6,15 @@ twice and several conditions on designations must hold for the same designation.
 """
 
 import datetime
+import re
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from tracker import search
@@ -35,6 +39,7 @@ from tracker.models import (
     Person,
     Source,
 )
+from tracker.models.search import SearchEntry, SearchKind
 
 
 class YearFilter(django_filters.NumberFilter):
@@ -52,13 +57,82 @@ def country_filter(label="Country", **kwargs):
     return django_filters.ChoiceFilter(label=label, choices=lambda: list(countries), **kwargs)
 
 
+def _number_key(number):
+    """Sorts official numbers as numbers: 20.3.1 before 200.1, 275 before 275.1."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.findall(r"\d+|\D+", number)
+    ]
+
+
+def law_choice_label(law):
+    """A law as the law filter offers it: its number first when it has one ("Art. 284.1 — …")."""
+    name = law.short_title or law.title
+    if not law.number:
+        return name
+    number = f"Art. {law.number}" if law.kind == LawKind.ARTICLE else law.number
+    return f"{number} — {name}"
+
+
+class LawChoices(forms.models.ModelChoiceIterator):
+    """The published laws, grouped by jurisdiction (countries by name, then laws of none),
+    numbered laws by number and the rest by title inside each group: read once, when the
+    select is drawn, in one query as a plain select would be."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        groups = {}
+        for law in self.queryset:
+            groups.setdefault(law.jurisdiction.code or "", []).append(law)
+        named = sorted((code for code in groups if code), key=countries.name)
+        for code in [*named, *([""] if "" in groups else [])]:
+            laws = sorted(
+                groups[code],
+                key=lambda law: (not law.number, _number_key(law.number), law.title, law.pk),
+            )
+            label = countries.name(code) if code else _("No jurisdiction")
+            yield (label, [(self.field.prepare_value(law), law_choice_label(law)) for law in laws])
+
+
+class LawChoiceField(forms.ModelChoiceField):
+    iterator = LawChoices
+
+
+class LawChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = LawChoiceField
+
+
 def published_law_filter(**kwargs):
-    return django_filters.ModelChoiceFilter(
+    return LawChoiceFilter(
         label="Law",
-        queryset=Law.objects.published().only("slug", "title", "short_title"),
+        queryset=Law.objects.published().only(
+            "slug", "title", "short_title", "number", "kind", "jurisdiction"
+        ),
         to_field_name="slug",
         **kwargs,
     )
+
+
+class DateOrdering(django_filters.OrderingFilter):
+    """`?sort=-date` (newest first, the default) or `?sort=date` (oldest first); undated rows last
+    either way, then by id in the same direction, so that pages never repeat or skip a row.
+
+    `fields` maps each sort key to an expression, the first being the default. An unknown key
+    is ignored and reported like any invalid filter value (see SortedFilterSet).
+    """
+
+    def __init__(self, *args, fields, choices, **kwargs):
+        self.expressions = fields
+        kwargs.setdefault("label", _("Sort"))
+        super().__init__(*args, fields=list(fields), choices=choices, empty_label=None, **kwargs)
+
+    def filter(self, qs, value):
+        key = value[0] if value else f"-{next(iter(self.expressions))}"
+        expression = self.expressions[key.lstrip("-")]
+        if key.startswith("-"):
+            return qs.order_by(expression.desc(nulls_last=True), F("id").desc())
+        return qs.order_by(expression.asc(nulls_last=True), F("id").asc())
 
 
 class SearchFilterSet(django_filters.FilterSet):
@@ -71,8 +145,16 @@ class SearchFilterSet(django_filters.FilterSet):
 
 
 class OrganisationFilter(SearchFilterSet):
+    """Organisations by their own fields and by their public designations.
+
+    `country` is where the organisation has its headquarters (often unknown: few sources
+    state it); `designated_by` is the state that designated it, the jurisdiction of the law of
+    a published designation. Designation criteria must hold for the same designation.
+    """
+
     kind = django_filters.ChoiceFilter(choices=OrganisationKind.choices)
-    country = country_filter("Country of headquarters")
+    country = country_filter(_("Headquarters"))
+    designated_by = country_filter(_("Designated by"), method="filter_designations")
     designation = django_filters.ChoiceFilter(
         label="Designation", choices=DesignationKind.choices, method="filter_designations"
     )
@@ -80,6 +162,7 @@ class OrganisationFilter(SearchFilterSet):
     year = YearFilter(label="Year designated", method="filter_designations")
 
     designation_lookups = {
+        "designated_by": "law__jurisdiction",
         "designation": "kind",
         "law": "law",
         "year": "decision_date__year",
@@ -87,7 +170,7 @@ class OrganisationFilter(SearchFilterSet):
 
     class Meta:
         model = Organisation
-        fields = ["q", "kind", "country", "designation", "law", "year"]
+        fields = ["q", "kind", "country", "designated_by", "designation", "law", "year"]
 
     def filter_designations(self, queryset, name, value):
         # Applied once, for all designation fields together, in filter_queryset().
@@ -124,12 +207,16 @@ class CaseFilter(SearchFilterSet):
     country = country_filter()
     year = YearFilter(label="Year of an event", method="filter_year")
     # A text box, not a select: a select would list every published person on every page.
-    # It takes the last part of a person's page address (/people/<this>/).
-    person = django_filters.ModelChoiceFilter(
-        queryset=Person.objects.published().only("slug", "name"),
-        to_field_name="slug",
+    # static/js/autocomplete.js offers names from the API as one types (data-autocomplete).
+    person = django_filters.CharFilter(
         method="filter_person",
-        widget=forms.TextInput(attrs={"placeholder": "from /people/…/"}),
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("Name"),
+                "autocomplete": "off",
+                "data-autocomplete": "/api/people/",
+            }
+        ),
         label="Person",
     )
 
@@ -146,8 +233,23 @@ class CaseFilter(SearchFilterSet):
         return queryset.filter(pk__in=CaseEvent.objects.filter(date__year=value).values("case_id"))
 
     def filter_person(self, queryset, name, value):
-        people = Case.people.through.objects.filter(person=value)
+        """Cases of the public people named `value` (see people_named)."""
+        people = Case.people.through.objects.filter(person__in=people_named(value).values("pk"))
         return queryset.filter(pk__in=people.values("case_id"))
+
+
+def people_named(value):
+    """Public people whose name or an alias holds every word of `value`, in any script or case
+    (through the search index's plain tokens), or whose slug is `value`: links cited before
+    the filter took names (`?person=maria-bontsler`) still work."""
+    people = Person.objects.published()
+    words = search.text.tokens(value[: settings.SEARCH_MAX_LENGTH])
+    if not words:
+        return people.filter(slug=value.strip())
+    entries = SearchEntry.objects.filter(kind=SearchKind.PERSON)
+    for word in words:
+        entries = entries.filter(names__contains=word)
+    return people.filter(Q(slug=value.strip()) | Q(pk__in=entries.values("object_id")))
 
 
 class PersonFilter(SearchFilterSet):
@@ -256,7 +358,9 @@ class DesignationFilter(SearchFilterSet):
     )
     authority = django_filters.CharFilter(label="Authority", lookup_expr="icontains")
     law = published_law_filter()
-    country = country_filter("Organisation's country", field_name="organisation__country")
+    country = country_filter(_("Organisation's headquarters"), field_name="organisation__country")
+    designated_by = country_filter(_("Designated by"), field_name="law__jurisdiction")
+    # The name `designated_by` had before; still taken (cited links), shown as designated_by.
     jurisdiction = country_filter("Designating state", field_name="law__jurisdiction")
     year = YearFilter(label="Year", method="filter_year")
     organisation = django_filters.ModelChoiceFilter(
@@ -280,11 +384,21 @@ class DesignationFilter(SearchFilterSet):
             "authority",
             "law",
             "country",
+            "designated_by",
             "jurisdiction",
             "year",
             "organisation",
             "as_of",
         ]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and data.get("jurisdiction") and not data.get("designated_by"):
+            data = data.copy()
+            data["designated_by"] = data["jurisdiction"]  # a QueryDict gives the last value
+            del data["jurisdiction"]
+        super().__init__(data, *args, **kwargs)
+        # One field for the designating state on the page: `jurisdiction` became designated_by.
+        self.filters.pop("jurisdiction")
 
     def filter_text(self, queryset, name, value):
         organisations = search.matching(Organisation.objects.published(), search.clean_query(value))
@@ -314,3 +428,51 @@ class CaseEventFilter(django_filters.FilterSet):
     class Meta:
         model = CaseEvent
         fields = ["kind", "case", "year"]
+
+
+class SortedFilterSet(django_filters.FilterSet):
+    """A list page's FilterSet with a `sort` (a DateOrdering): ordered by its first key, newest
+    first, unless a valid `sort` says otherwise; the exports follow the same order."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The default order, replaced by a valid ?sort= (an invalid one is dropped, reported).
+        self.queryset = self.filters["sort"].filter(self.queryset, None)
+
+
+class CaseListFilter(SortedFilterSet, CaseFilter):
+    """The case list's filters and sort: by the date of each case's latest event."""
+
+    sort = DateOrdering(
+        fields={"date": F("latest_event_date"), "title": F("title")},
+        choices=[
+            ("-date", _("Latest event, newest first")),
+            ("date", _("Latest event, oldest first")),
+            ("title", _("Title, A to Z")),
+            ("-title", _("Title, Z to A")),
+        ],
+    )
+
+    class Meta(CaseFilter.Meta):
+        fields = [*CaseFilter.Meta.fields, "sort"]
+
+
+class DesignationListFilter(SortedFilterSet, DesignationFilter):
+    """The designation list's filters and sort: by the decision date, or the register date of
+    a designation whose decision is undated (as the year filter and the list show it)."""
+
+    sort = DateOrdering(
+        fields={
+            "date": Coalesce("decision_date", "register_date"),
+            "register": F("register_date"),
+        },
+        choices=[
+            ("-date", _("Decision, newest first")),
+            ("date", _("Decision, oldest first")),
+            ("-register", _("Register date, newest first")),
+            ("register", _("Register date, oldest first")),
+        ],
+    )
+
+    class Meta(DesignationFilter.Meta):
+        fields = [*DesignationFilter.Meta.fields, "sort"]

@@ -452,6 +452,11 @@ class ChargeShape(serializers.Serializer):
 
     law = TitledLink(read_only=True, allow_null=True)
     description = serializers.CharField(read_only=True)
+    label = serializers.CharField(
+        read_only=True,
+        help_text="The charge as one line: the law, then the description unless it repeats "
+        "the law's title.",
+    )
 
 
 class CaseEventShape(RecordShape):

@@ -318,6 +318,8 @@ def _cases(rng, count, laws, organisations, people):
         through.objects.bulk_create(links, batch_size=2000)
         Charge.objects.bulk_create(charges, batch_size=2000)
         CaseEvent.objects.bulk_create(events, batch_size=2000)
+        # bulk_create sends no signals: the cases' list date is set here.
+        Case.refresh_latest_event([case.pk for case in cases])
 
 
 PUBLISHERS = [

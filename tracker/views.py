@@ -168,7 +168,7 @@ class DesignationListView(PublicListView):
     """Every published designation, with the filters of DesignationFilter and its feed."""
 
     queryset = Designation.objects.for_list()
-    filterset_class = filters.DesignationFilter
+    filterset_class = filters.DesignationListFilter
     template_name = "tracker/designation_list.html"
     export_name = "designations"
     shape = shapes.DesignationShape
@@ -187,7 +187,7 @@ class CaseListView(PublicListView):
     """Cases; their feed (`?format=atom`) gives the events of the cases the filters select."""
 
     queryset = Case.objects.for_list()
-    filterset_class = filters.CaseFilter
+    filterset_class = filters.CaseListFilter
     template_name = "tracker/case_list.html"
     export_name = "cases"
     shape = shapes.CaseShape

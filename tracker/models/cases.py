@@ -1,12 +1,15 @@
 """People, the cases brought against them, the charges and the dated events of each case."""
 
+import re
+
 from django.db import models
-from django.db.models import F, Prefetch
+from django.db.models import F, OuterRef, Prefetch, Subquery
+from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from tracker.choices import CaseStatus, EventKind, PersonRole
+from tracker.choices import CaseStatus, DatePrecision, EventKind, PersonRole
 
 from .base import (
     PUBLISHING_PERMISSIONS,
@@ -16,6 +19,7 @@ from .base import (
     PublicQuerySet,
     PublishableQuerySet,
     TrackedModel,
+    format_partial_date,
     precision_field,
     with_sources,
 )
@@ -143,6 +147,12 @@ class Case(CitedModel, TrackedModel):
     )
     sentence = models.CharField(max_length=300, blank=True, help_text="As the sources state it.")
     court = models.CharField(max_length=200, blank=True)
+    # Derived, never edited: the date of the case's latest dated event, so that 100,000 cases
+    # can be listed newest first from an index (see refresh_latest_event and the signals below).
+    latest_event_date = models.DateField(null=True, blank=True, editable=False)
+    latest_event_date_precision = models.CharField(
+        max_length=12, choices=DatePrecision.choices, blank=True, editable=False
+    )
 
     objects = CaseQuerySet.as_manager()
 
@@ -158,10 +168,38 @@ class Case(CitedModel, TrackedModel):
             models.Index(fields=["state", "status"]),
             models.Index(fields=["status"]),
             models.Index(fields=["country"]),
+            # The case list by date (?sort=-date, ?sort=date) reads, on PostgreSQL, one of two
+            # indexes with undated cases last both ways (a B-tree read backwards would put them
+            # first): (state, latest_event_date DESC NULLS LAST, id DESC) and its ASC twin. SQLite
+            # refuses NULLS LAST in an index, so migration 0012 creates them on PostgreSQL only.
         ]
 
     def __str__(self):
         return self.title
+
+    @property
+    def latest_event_display(self):
+        """The latest event's date, as precisely as the sources give it."""
+        return format_partial_date(self.latest_event_date, self.latest_event_date_precision)
+
+    @classmethod
+    def refresh_latest_event(cls, case_ids=None):
+        """Recompute latest_event_date (and its precision) of these cases (all, if None).
+
+        The latest event is the one the case page lists last: the latest stored date (a month
+        or a year counts from its first day), then the highest id. One UPDATE, whatever the
+        number of cases; bulk writes that skip signals (fixtures, generators) call it.
+        """
+        latest = CaseEvent.objects.filter(case=OuterRef("pk"), date__isnull=False).order_by(
+            "-date", "-id"
+        )
+        cases = cls.objects.all() if case_ids is None else cls.objects.filter(pk__in=case_ids)
+        return cases.update(
+            latest_event_date=Subquery(latest.values("date")[:1]),
+            latest_event_date_precision=models.functions.Coalesce(
+                Subquery(latest.values("date_precision")[:1]), models.Value("")
+            ),
+        )
 
     def get_absolute_url(self):
         return reverse("tracker:case-detail", args=[self.slug])
@@ -193,6 +231,39 @@ class Charge(models.Model):
     def __str__(self):
         return self.description or str(self.law)
 
+    @property
+    def details(self):
+        """The description, unless it only repeats the law's title or short title.
+
+        Sources often describe a charge by the article's own name ("anti-Soviet agitation and
+        propaganda" under the article of that title); shown after the law, it would read twice.
+        A description equal to (or contained in) either title, ignoring case, quotes and
+        spacing, says nothing more: it is dropped. The one rule behind every charge shown as
+        text: lists, pages, feeds and exports.
+        """
+        if not self.law_id or self.law is None:
+            return self.description
+        said = _plain(self.description)
+        titles = [_plain(title) for title in (self.law.title, self.law.short_title) if title]
+        if not said or any(said in title for title in titles):
+            return ""
+        return self.description
+
+    @property
+    def label(self):
+        """The charge as one line of text: the law, then what the description adds."""
+        law = str(self.law) if self.law_id and self.law is not None else ""
+        details = self.details
+        return f"{law} — {details}" if law and details else law or details
+
+
+QUOTES = re.compile("[\"'\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb]")
+
+
+def _plain(text):
+    """Text compared for sameness: no quotes, one space between words, case folded."""
+    return " ".join(QUOTES.sub("", text or "").split()).casefold()
+
 
 class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
     """A dated step in a case: an arrest, a search, a hearing, a verdict, a release."""
@@ -223,3 +294,14 @@ class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
     @property
     def date_display(self):
         return self.partial_date("date")
+
+
+def _event_changed(sender, instance, raw=False, **kwargs):
+    """Keep the case's latest_event_date in step with its events (one UPDATE)."""
+    if raw:  # loaddata: the case may not be loaded yet; load_seed refreshes them all after
+        return
+    Case.refresh_latest_event([instance.case_id])
+
+
+post_save.connect(_event_changed, sender=CaseEvent, dispatch_uid="case_latest_event_saved")
+post_delete.connect(_event_changed, sender=CaseEvent, dispatch_uid="case_latest_event_deleted")

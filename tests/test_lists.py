@@ -1,0 +1,391 @@
+"""The public lists as readers use them: sorting by date, people by name, laws by country,
+organisations by the state that designated them, charges said once, cells labelled."""
+
+import csv
+import datetime
+import io
+import json
+import re
+
+from django.core.cache import cache
+from django.test import TestCase as DjangoTestCase
+
+from tests import factories
+from tracker.filters import CaseListFilter, DesignationListFilter
+from tracker.models import Case, Charge, Designation, Law
+from tracker.pagination import CappedPaginator
+
+D = datetime.date
+
+
+class TestCase(DjangoTestCase):
+    def setUp(self):
+        # Each test renders its pages: the page cache would serve another test's (no context).
+        cache.clear()
+
+
+def content(response):
+    if response.streaming:
+        return b"".join(response.streaming_content).decode("utf-8-sig")
+    return response.content.decode("utf-8-sig")
+
+
+def titles(response):
+    return [case.title for case in response.context["object_list"]]
+
+
+def csv_column(response, column):
+    rows = csv.DictReader(io.StringIO(content(response)))
+    return [row[column] for row in rows]
+
+
+class CaseSortTests(TestCase):
+    """Cases by the date of their latest event, newest first by default, undated last."""
+
+    @classmethod
+    def setUpTestData(cls):
+        def case(title, *events):
+            record = factories.CaseFactory(title=title)
+            for date, precision in events:
+                factories.CaseEventFactory(case=record, date=date, date_precision=precision)
+            return record
+
+        cls.undated = case("Undated")  # no event at all
+        cls.undated_event = case("Undated event", (None, "day"))
+        cls.old = case("Old", (D(2010, 1, 1), "approximate"))
+        cls.month = case("Month", (D(2024, 3, 1), "month"), (D(2019, 6, 2), "day"))
+        cls.day = case("Day", (D(2024, 3, 5), "day"))
+        cls.year = case("Year", (D(2023, 1, 1), "year"))
+
+    def test_latest_event_is_kept_on_the_case(self):
+        self.assertEqual(
+            (self.month.__class__.objects.get(pk=self.month.pk).latest_event_date), D(2024, 3, 1)
+        )
+        event = factories.CaseEventFactory(case=self.old, date=D(2025, 1, 2))
+        self.old.refresh_from_db()
+        self.assertEqual((self.old.latest_event_date, self.old.latest_event_date_precision),
+                         (D(2025, 1, 2), "day"))  # fmt: skip
+        event.delete()
+        self.old.refresh_from_db()
+        self.assertEqual((self.old.latest_event_date, self.old.latest_event_date_precision),
+                         (D(2010, 1, 1), "approximate"))  # fmt: skip
+
+    def test_newest_first_by_default_and_undated_last(self):
+        expected = ["Day", "Month", "Year", "Old", "Undated event", "Undated"]
+        self.assertEqual(titles(self.client.get("/cases/")), expected)
+        self.assertEqual(titles(self.client.get("/cases/?sort=-date")), expected)
+
+    def test_oldest_first_keeps_undated_last(self):
+        self.assertEqual(
+            titles(self.client.get("/cases/?sort=date")),
+            ["Old", "Year", "Month", "Day", "Undated", "Undated event"],
+        )
+
+    def test_partial_dates_are_shown_as_precise_as_known(self):
+        content = self.client.get("/cases/").content.decode()
+        for shown in ("5 March 2024", "March 2024", "2023", "c. 2010"):
+            self.assertIn(f">{shown}</td>", content)
+        self.assertNotIn("1 March 2024", content)
+        self.assertNotIn("1 January 2023", content)
+
+    def test_unknown_sort_is_reported_and_ignored(self):
+        response = self.client.get("/cases/?sort=secret_field")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("sort", response.context["filter_errors"])
+        self.assertContains(response, "Some filters were ignored")
+        self.assertEqual(titles(response)[0], "Day")  # the default order still holds
+        self.assertEqual(self.client.get("/cases/?sort=secret_field&format=csv").status_code, 200)
+
+    def test_exports_follow_the_page_order(self):
+        for sort in ("", "date", "-date", "title"):
+            with self.subTest(sort=sort):
+                page = titles(self.client.get(f"/cases/?sort={sort}"))
+                self.assertEqual(
+                    csv_column(self.client.get(f"/cases/?sort={sort}&format=csv"), "title"), page
+                )
+                data = json.loads(content(self.client.get(f"/cases/?sort={sort}&format=json")))
+                records = data["results"] if isinstance(data, dict) else data
+                self.assertEqual([record["title"] for record in records], page)
+
+
+class StableOrderTests(TestCase):
+    """Rows with the same date are ordered by id, so pages neither repeat nor skip a row."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.same_day = {Case: set(), Designation: set()}
+        for i in range(7):
+            record = factories.CaseFactory(title=f"Same day {i}")
+            factories.CaseEventFactory(case=record, date=D(2024, 1, 1))
+            cls.same_day[Case].add(record.pk)
+            designation = factories.DesignationFactory(decision_date=D(2024, 1, 1))
+            cls.same_day[Designation].add(designation.pk)
+
+    def test_pages_cover_every_row_once_both_ways(self):
+        for filterset_class, model_rows in (
+            (CaseListFilter, Case.objects.published().count()),
+            (DesignationListFilter, 7),
+        ):
+            for sort in ("date", "-date"):
+                with self.subTest(filterset_class.__name__, sort=sort):
+                    qs = filterset_class(
+                        {"sort": sort}, queryset=filterset_class._meta.model.objects.published()
+                    ).qs
+                    paginator = CappedPaginator(qs, 2)
+                    seen = [
+                        row.pk
+                        for number in paginator.page_range
+                        for row in paginator.page(number).object_list
+                    ]
+                    self.assertEqual(len(seen), model_rows)
+                    self.assertEqual(len(set(seen)), model_rows)
+                    # Ties are broken by id, in the direction of the sort.
+                    ids = [pk for pk in seen if pk in self.same_day[qs.model]]
+                    self.assertEqual(ids, sorted(ids, reverse=sort.startswith("-")))
+
+
+class DesignationSortTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        def designation(name, **dates):
+            organisation = factories.OrganisationFactory(name=name)
+            return factories.DesignationFactory(organisation=organisation, **dates)
+
+        designation("Decided 2020", decision_date=D(2020, 5, 1))
+        designation("Registered 2022", decision_date=None, register_date=D(2022, 2, 1))
+        designation(
+            "Decided 2021, registered 2021",
+            decision_date=D(2021, 1, 1),
+            register_date=D(2021, 3, 1),
+        )
+        designation("Undated", decision_date=None)
+
+    def names(self, url):
+        return [row.organisation.name for row in self.client.get(url).context["object_list"]]
+
+    def test_by_decision_or_register_date_newest_first_undated_last(self):
+        expected = ["Registered 2022", "Decided 2021, registered 2021", "Decided 2020", "Undated"]
+        self.assertEqual(self.names("/designations/"), expected)
+        self.assertEqual(
+            self.names("/designations/?sort=date"),
+            ["Decided 2020", "Decided 2021, registered 2021", "Registered 2022", "Undated"],
+        )
+
+    def test_by_register_date_undated_last_both_ways(self):
+        self.assertEqual(self.names("/designations/?sort=-register")[:2],
+                         ["Registered 2022", "Decided 2021, registered 2021"])  # fmt: skip
+        self.assertEqual(self.names("/designations/?sort=register")[:2],
+                         ["Decided 2021, registered 2021", "Registered 2022"])  # fmt: skip
+
+    def test_exports_and_feed_follow_the_page_order(self):
+        for sort in ("date", "-date", "register"):
+            with self.subTest(sort=sort):
+                page = self.names(f"/designations/?sort={sort}")
+                response = self.client.get(f"/designations/?sort={sort}&format=csv")
+                self.assertEqual(csv_column(response, "organisation_name"), page)
+
+    def test_unknown_sort_is_reported(self):
+        response = self.client.get("/designations/?sort=-nope")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("sort", response.context["filter_errors"])
+
+
+class PersonFilterTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.maria = factories.PersonFactory(name="Maria Bontsler", slug="maria-bontsler")
+        cls.maria.aliases.create(name="Мария Бонцлер", kind="native")
+        cls.other = factories.PersonFactory(name="Ivan Petrov", slug="ivan-petrov")
+        cls.hidden = factories.PersonFactory(name="Secret Witness", slug="secret", state="draft")
+        cls.maria_case = factories.CaseFactory(title="Maria's case", people=[cls.maria])
+        cls.other_case = factories.CaseFactory(title="Ivan's case", people=[cls.other])
+        cls.hidden_case = factories.CaseFactory(title="Witness case", people=[cls.hidden])
+
+    def test_by_name_alias_and_old_slug(self):
+        for value in ("Maria Bontsler", "bontsler", "BONTSLER maria", "Бонцлер", "maria-bontsler"):
+            with self.subTest(value):
+                response = self.client.get("/cases/", {"person": value})
+                self.assertEqual(titles(response), ["Maria's case"])
+                self.assertEqual(response.context["filter_errors"], {})
+
+    def test_nobody_and_hidden_people_find_nothing(self):
+        for value in ("Nobody Atall", "secret", "Secret Witness"):
+            with self.subTest(value):
+                response = self.client.get("/cases/", {"person": value})
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(titles(response), [])
+
+    def test_box_offers_names_from_the_api_and_works_without_script(self):
+        content = self.client.get("/cases/").content.decode()
+        self.assertRegex(content, r'<input[^>]*name="person"[^>]*data-autocomplete="/api/people/"')
+        self.assertIn("/static/js/autocomplete.js", content)
+        self.assertNotRegex(content, r"<script>")  # no inline script (CSP)
+        names = [p["name"] for p in self.client.get("/api/people/?q=bontsler").json()["results"]]
+        self.assertEqual(names, ["Maria Bontsler"])
+
+    def test_people_are_links_to_their_pages_only_when_public(self):
+        content = self.client.get("/cases/").content.decode()
+        self.assertIn('<a href="/people/maria-bontsler/">Maria Bontsler</a>', content)
+        self.assertNotIn("Secret Witness", content)
+        self.assertNotIn("/people/secret/", content)
+
+
+class LawChoicesTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        factories.LawFactory(title="Criminal Code, Article 284.1", short_title="Undesirables",
+                             number="284.1", kind="article", jurisdiction="RU")  # fmt: skip
+        factories.LawFactory(title="Criminal Code, Article 20.3", number="20.3", kind="article",
+                             jurisdiction="RU")  # fmt: skip
+        factories.LawFactory(title="Law on foreign agents", jurisdiction="BY")
+        factories.LawFactory(title="Treaty", jurisdiction="")
+        factories.LawFactory(title="Draft law", jurisdiction="AM", state="draft")
+
+    def test_grouped_by_country_name_and_numbered(self):
+        content = self.client.get("/cases/").content.decode()
+        select = re.search(r'<select name="law".*?</select>', content, re.S).group(0)
+        groups = re.findall(r'<optgroup label="([^"]*)">', select)
+        self.assertEqual(groups, ["Belarus", "Russia", "No jurisdiction"])
+        options = re.findall(r"<option[^>]*>([^<]*)</option>", select)
+        self.assertEqual(
+            options[1:],
+            [
+                "Law on foreign agents",
+                "Art. 20.3 — Criminal Code, Article 20.3",
+                "Art. 284.1 — Undesirables",
+                "Treaty",
+            ],
+        )
+        self.assertNotIn("Draft law", content)
+
+    def test_a_grouped_choice_still_filters(self):
+        law = Law.objects.get(number="284.1")
+        case = factories.CaseFactory(title="Under 284.1")
+        factories.ChargeFactory(case=case, law=law)
+        self.assertEqual(titles(self.client.get(f"/cases/?law={law.slug}")), ["Under 284.1"])
+
+
+class DesignatedByTests(TestCase):
+    """`designated_by`: the jurisdiction of the law of a public designation."""
+
+    @classmethod
+    def setUpTestData(cls):
+        ru_law = factories.LawFactory(jurisdiction="RU")
+        draft_ru_law = factories.LawFactory(jurisdiction="RU", state="draft")
+        by_law = factories.LawFactory(jurisdiction="BY")
+        cls.memorial = factories.OrganisationFactory(name="Memorial", country="")
+        factories.DesignationFactory(organisation=cls.memorial, law=ru_law)
+        cls.viasna = factories.OrganisationFactory(name="Viasna", country="RU")
+        factories.DesignationFactory(organisation=cls.viasna, law=by_law)
+        cls.drafted = factories.OrganisationFactory(name="Draft designation only")
+        factories.DesignationFactory(organisation=cls.drafted, law=ru_law, state="draft")
+        cls.draft_law = factories.OrganisationFactory(name="Draft law only")
+        factories.DesignationFactory(organisation=cls.draft_law, law=draft_ru_law)
+
+    def names(self, url):
+        return [row.organisation.name if hasattr(row, "organisation") else row.name
+                for row in self.client.get(url).context["object_list"]]  # fmt: skip
+
+    def test_organisations_by_designating_state(self):
+        self.assertEqual(self.names("/organisations/?designated_by=RU"), ["Memorial"])
+        self.assertEqual(self.names("/organisations/?designated_by=BY"), ["Viasna"])
+
+    def test_draft_designation_or_draft_law_does_not_count(self):
+        names = self.names("/organisations/?designated_by=RU")
+        self.assertNotIn("Draft designation only", names)
+        self.assertNotIn("Draft law only", names)
+        api = self.client.get("/api/organisations/?designated_by=RU").json()["results"]
+        self.assertEqual([row["name"] for row in api], ["Memorial"])
+
+    def test_country_is_the_headquarters(self):
+        self.assertEqual(self.names("/organisations/?country=RU"), ["Viasna"])
+        self.assertContains(self.client.get("/organisations/"), ">Headquarters</label>")
+
+    def test_designations_by_designating_state_and_old_name(self):
+        self.assertEqual(self.names("/designations/?designated_by=RU"), ["Memorial"])
+        response = self.client.get("/designations/?jurisdiction=BY")
+        self.assertEqual([row.organisation.name for row in response.context["object_list"]],
+                         ["Viasna"])  # fmt: skip
+        # One field on the page, showing the old parameter's value.
+        self.assertContains(response, 'name="designated_by"')
+        self.assertNotContains(response, 'name="jurisdiction"')
+        self.assertRegex(response.content.decode(), r'<option value="BY" selected>')
+
+    def test_unknown_country_is_reported(self):
+        response = self.client.get("/organisations/?designated_by=XX")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("designated_by", response.context["filter_errors"])
+
+
+class ChargeLabelTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.law = factories.LawFactory(
+            title="Anti-Soviet agitation and propaganda", short_title="Article 70", number="70"
+        )
+        cls.case = factories.CaseFactory(title="Dissident case")
+        factories.ChargeFactory(
+            case=cls.case, law=cls.law, description="“anti-Soviet  agitation and propaganda”"
+        )
+
+    def label(self, description, law=True):
+        return Charge(law=self.law if law else None, description=description).label
+
+    def test_repeating_the_law_is_said_once(self):
+        for description in (
+            "anti-Soviet agitation and propaganda",
+            "“ANTI-SOVIET agitation and propaganda”",
+            "  anti-soviet\nagitation  and propaganda ",
+            "agitation",  # contained in the title
+            "article 70",  # the short title
+            "",
+        ):
+            with self.subTest(description):
+                self.assertEqual(self.label(description), "Article 70")
+
+    def test_what_the_description_adds_is_kept(self):
+        self.assertEqual(
+            self.label("agitation in a samizdat journal"),
+            "Article 70 — agitation in a samizdat journal",
+        )
+        self.assertEqual(self.label("unnamed article", law=False), "unnamed article")
+
+    def test_list_page_and_exports_say_it_once(self):
+        listed = self.client.get("/cases/").content.decode()
+        self.assertIn('<td data-label="Charges"><div>Article 70</div></td>', listed)
+        pages = {
+            "detail": self.client.get(self.case.get_absolute_url()).content.decode(),
+        }
+        for name, text in pages.items():
+            with self.subTest(name):
+                self.assertEqual(text.lower().count("agitation and propaganda"), 1, text)
+        self.assertEqual(csv_column(self.client.get("/cases/?format=csv"), "charges"),
+                         ["Article 70"])  # fmt: skip
+        charge = json.loads(content(self.client.get("/cases/?format=json")))
+        records = charge["results"] if isinstance(charge, dict) else charge
+        self.assertEqual(records[0]["charges"][0]["label"], "Article 70")
+
+
+class CellLabelTests(TestCase):
+    """Every cell of a list table names its column (data-label), for the phone layout."""
+
+    @classmethod
+    def setUpTestData(cls):
+        person = factories.PersonFactory()
+        case = factories.CaseFactory(people=[person])
+        factories.ChargeFactory(case=case)
+        factories.CaseEventFactory(case=case)
+        factories.CitationFactory.for_object(factories.DesignationFactory())
+
+    def test_every_cell_is_labelled_with_its_header(self):
+        for url in ("/organisations/", "/designations/", "/laws/", "/cases/", "/people/",
+                    "/sources/"):  # fmt: skip
+            with self.subTest(url):
+                content = self.client.get(url).content.decode()
+                table = re.search(r'<table class="list">.*?</table>', content, re.S).group(0)
+                headers = re.findall(r'<th scope="col">([^<]*)</th>', table)
+                rows = re.findall(r"<tr>\s*(<td.*?)</tr>", table, re.S)
+                self.assertTrue(rows)
+                for row in rows:
+                    cells = re.findall(r"<td( data-label=\"([^\"]*)\")?", row)
+                    self.assertEqual([label for _, label in cells], headers)
