@@ -115,7 +115,7 @@ class TestFinding:
 
     def test_cyrillic_alias_is_found_in_cyrillic_and_in_latin(self, client):
         person = factories.PersonFactory(name="Maria Bontsler")
-        person.aliases.create(name="Мария Бонцлер", kind="native")
+        person.aliases.create(name="Мария Бонцлер", kind="original")
         assert found(client, "Бонцлер", "person") == [person]
         assert found(client, "Bontsler", "person") == [person]
 
@@ -125,7 +125,7 @@ class TestFinding:
         factories.LawFactory(title="Criminal Code, Article 275", number="275")
         factories.LawFactory(title="Criminal Code, Article 1", number="1")
         if query == "ст. 275.1":
-            law.aliases.create(name="ст. 275.1 УК РФ", kind="native")
+            law.aliases.create(name="ст. 275.1 УК РФ", kind="original")
         assert found(client, query, "law")[0] == law
 
     def test_federal_law_number_with_letters(self, client):
@@ -267,7 +267,7 @@ class TestIndexFollowsEdits:
         data = admin_form_data(editor_client.get(url))
         data["name"] = "Freedom Society"
         data["aliases-0-name"] = "Общество свободы"
-        data["aliases-0-kind"] = "native"
+        data["aliases-0-kind"] = "original"
         response = editor_client.post(url, data)
         assert response.status_code == 302, response.context["errors"]
         assert found(client, "freedom", "organisation") == [organisation]

@@ -242,11 +242,15 @@ class CitationShape(serializers.ModelSerializer):
 
 
 class AliasShape(serializers.Serializer):
-    """Another name of a record: an acronym, a spelling, a name in another script."""
+    """Another name of a record: an acronym, a spelling, a name in another script.
+
+    `kind` "transliteration" marks a spelling editors derived, which no source gives.
+    """
 
     name = serializers.CharField(read_only=True)
     kind = serializers.CharField(read_only=True)
     kind_label = label("kind")
+    language = serializers.CharField(read_only=True)
 
 
 class Loaded:

@@ -11,6 +11,7 @@ from tracker.choices import CaseStatus, EventKind, PersonRole
 from .base import (
     PUBLISHING_PERMISSIONS,
     Alias,
+    AliasedMixin,
     CitedModel,
     PartialDatesMixin,
     PublicQuerySet,
@@ -42,7 +43,7 @@ class PersonQuerySet(PublishableQuerySet):
         )
 
 
-class Person(CitedModel, TrackedModel):
+class Person(AliasedMixin, CitedModel, TrackedModel):
     """A defendant, lawyer or other person at the centre of a case."""
 
     name = models.CharField(max_length=200)

@@ -11,6 +11,7 @@ from tracker.choices import LawKind, PenaltyKind
 from .base import (
     PUBLISHING_PERMISSIONS,
     Alias,
+    AliasedMixin,
     CitedModel,
     PartialDatesMixin,
     PublicQuerySet,
@@ -59,7 +60,7 @@ class LawQuerySet(PublishableQuerySet):
         )
 
 
-class Law(CitedModel, PartialDatesMixin, TrackedModel):
+class Law(AliasedMixin, CitedModel, PartialDatesMixin, TrackedModel):
     """A statute or code article that the state uses against organisations or people."""
 
     title = models.CharField(max_length=300)
