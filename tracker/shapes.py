@@ -392,6 +392,7 @@ class LawShape(RecordShape):
     kind_label = label("kind")
     jurisdiction = CountryField()
     adopted_date = PartialDateField()
+    signature_date = PartialDateField()
     aliases = aliases()
     amendments = AmendmentShape(source="public_amendments", many=True, read_only=True)
     penalties = PenaltyShape(source="public_penalties", many=True, read_only=True)
@@ -401,8 +402,8 @@ class LawShape(RecordShape):
         model = Law
         fields = (
             *("id", "type", "url", "slug", "title", "short_title", "number", "kind", "kind_label"),
-            *("jurisdiction", "adopted_date", "summary", "aliases", "amendments", "penalties"),
-            "citations",
+            *("jurisdiction", "adopted_date", "signature_date", "summary", "aliases"),
+            *("amendments", "penalties", "citations"),
         )
 
     @classmethod

@@ -206,7 +206,8 @@ def _laws(rng, count):
         aliases.append((i, native))
     Law.objects.bulk_create(laws, batch_size=1000)
     LawAlias.objects.bulk_create(
-        [LawAlias(law=laws[i], name=name, kind="transliteration") for i, name in aliases], batch_size=1000
+        [LawAlias(law=laws[i], name=name, kind="transliteration") for i, name in aliases],
+        batch_size=1000,
     )
     return laws
 

@@ -206,9 +206,7 @@ def with_sources(lookup="citations"):
 
 def is_latin(name):
     """True when every letter of the name is a Latin one ("Amnesty", "Alcántara")."""
-    return all(
-        unicodedata.name(ch, "").startswith("LATIN") for ch in name if ch.isalpha()
-    )
+    return all(unicodedata.name(ch, "").startswith("LATIN") for ch in name if ch.isalpha())
 
 
 class Alias(models.Model):

@@ -81,10 +81,19 @@ class Law(AliasedMixin, CitedModel, PartialDatesMixin, TrackedModel):
     )
     adopted_date = models.DateField("date adopted", null=True, blank=True)
     adopted_date_precision = precision_field("adoption date")
+    # A treaty is opened for signature by a body that adopted it earlier; sources often give
+    # only the opening, which must not be shown as the adoption.
+    signature_date = models.DateField(
+        "date opened for signature",
+        null=True,
+        blank=True,
+        help_text="For a treaty or convention: when it was opened for signature.",
+    )
+    signature_date_precision = precision_field("signature date")
     summary = models.TextField(blank=True)
 
     objects = LawQuerySet.as_manager()
-    partial_dates = ("adopted_date",)
+    partial_dates = ("adopted_date", "signature_date")
 
     history = HistoricalRecords()
 
@@ -102,6 +111,10 @@ class Law(AliasedMixin, CitedModel, PartialDatesMixin, TrackedModel):
     @property
     def adopted_display(self):
         return self.partial_date("adopted_date")
+
+    @property
+    def signature_display(self):
+        return self.partial_date("signature_date")
 
 
 class LawAlias(Alias):
