@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import models
 from django.test import TestCase
 
+from tracker import search
 from tracker.choices import AliasKind, CaseStatus, DatePrecision, EventKind, State
 from tracker.history import recorded_models
 from tracker.models import (
@@ -349,3 +350,49 @@ class TestTheRecordAgainstItsDocuments(TestCase):
         amnesty = self.client.get("/organisations/amnesty-international/").content.decode()
         # "AIL" is an acronym a document gives: listed, never marked as derived.
         assert "AIL</span>," in amnesty or "AIL</span></dd>" in amnesty
+
+
+class TestSearchRankingOnTheRecord(TestCase):
+    """Queries that name a law find it first; spelling variants find the same records."""
+
+    @classmethod
+    def setUpTestData(cls):
+        call_command("load_seed", verbosity=0)
+
+    def first_hit(self, query):
+        """(kind, title) of the first result the search page shows."""
+        response = self.client.get("/search/", {"q": query})
+        assert response.status_code == 200
+        group = next(group for group in response.context["results"] if group.hits)
+        record = group.hits[0].record
+        return group.kind, getattr(record, "title", None) or record.name
+
+    def test_a_query_that_names_a_law_puts_the_law_first(self):
+        undesirable = ("law", "Russian law on “undesirable organisations”")
+        foreign_agents = (
+            "law",
+            "Russian “foreign agents” requirement for NGOs receiving foreign funding",
+        )
+        assert self.first_hit("undesirable organisations law") == undesirable
+        assert self.first_hit("undesirable organizations law") == undesirable
+        assert self.first_hit("law on undesirable organizations") == undesirable
+        assert self.first_hit("foreign agents law") == foreign_agents
+        assert self.first_hit("foreign agent law") == foreign_agents
+        page = self.client.get("/search/", {"q": "undesirable organisations law"}).content
+        assert page.index(b'id="law"') < page.index(b'id="organisation"')
+
+    def test_spelling_variants_find_the_same_records(self):
+        def found(query):
+            groups = search.find(search.clean_query(query))
+            return {(group.kind, hit.record.pk) for group in groups for hit in group.hits}
+
+        for one, other in [
+            ("undesirable organisations", "undesirable organizations"),
+            ("foreign agent", "foreign agents"),
+            ("defence lawyers", "defense lawyers"),
+            ("NGO", "non-governmental organisation"),
+        ]:
+            assert found(one), one
+            assert found(one) == found(other), (one, other)
+        law = Law.objects.get(slug="russia-undesirable-organisations-law")
+        assert ("law", law.pk) in found("undesirable organizations")

@@ -49,6 +49,35 @@ class TestNormalisation:
         assert text.initials("Foundation for the Defence of Rights") == {"fftdor", "fdr"}
         assert text.initials("Memorial") == set()
 
+    @pytest.mark.parametrize(
+        ("one", "other"),
+        [
+            ("organisation", "organization"),
+            ("Undesirable Organisations", "undesirable organizations"),
+            ("criminalised", "criminalized"),
+            ("labour", "labor"),
+            ("honours", "honors"),
+            ("defence", "defense"),
+            ("offences", "offenses"),
+            ("centre", "center"),
+            ("foreign agent", "foreign agents"),
+            ("NGO", "non-governmental organisation"),
+            ("NGOs", "non-governmental organizations"),
+        ],
+    )
+    def test_spellings_plurals_and_synonyms_share_one_form(self, one, other):
+        assert text.words(one) == text.words(other)
+        assert [t.parts for t in text.parse(one)] == [t.parts for t in text.parse(other)]
+
+    @pytest.mark.parametrize("word", ["four", "your", "tour", "size", "citizen", "news"])
+    def test_words_that_only_look_like_variants_are_left_alone(self, word):
+        assert text.words(word) == [word]
+
+    def test_a_kind_word_names_the_kind_wanted(self):
+        assert text.named_kinds(text.parse("undesirable organisations law")) == ["law"]
+        assert text.named_kinds(text.parse("law on undesirable organizations")) == ["law"]
+        assert text.named_kinds(text.parse("Memorial")) == []
+
     def test_query_syntax_is_reduced_to_words(self):
         terms = text.parse('NEAR(amnesty* -"human rights" OR {names}: x)')
         words = ["near", "amnesty", "human", "rights", "or", "names", "x"]
