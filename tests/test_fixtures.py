@@ -303,7 +303,7 @@ class TestTheRecordAgainstItsDocuments(TestCase):
         )
         assert "112 countries" in petition.description
         assert petition.citations.get().quote.startswith("On January 30, 2014")
-        detained = CaseEvent.objects.get(description__contains="two more activists")
+        detained = CaseEvent.objects.get(description__startswith="Two more activists")
         assert detained.kind == EventKind.ARREST
         assert (detained.date, detained.date_precision) == (
             datetime.date(2014, 2, 1),
