@@ -150,7 +150,7 @@ def test_admin_adds_organisation_with_alias_and_citation(publisher_client):
             "aliases-TOTAL_FORMS": "1",
             "aliases-INITIAL_FORMS": "0",
             "aliases-0-name": "Хьюман Райтс Вотч",
-            "aliases-0-kind": "native",
+            "aliases-0-kind": "original",
             "designations-TOTAL_FORMS": "0",
             "designations-INITIAL_FORMS": "0",
             "tracker-citation-content_type-object_id-TOTAL_FORMS": "1",

@@ -20,7 +20,7 @@ def match(payload, client=None):
 @pytest.fixture
 def record():
     memorial = factories.OrganisationFactory(name="Memorial", slug="memorial")
-    factories.OrganisationAliasFactory(organisation=memorial, name="Мемориал", kind="native")
+    factories.OrganisationAliasFactory(organisation=memorial, name="Мемориал", kind="original")
     amnesty = factories.OrganisationFactory(name="Amnesty International", slug="amnesty")
     factories.OrganisationAliasFactory(organisation=amnesty, name="AI", kind="acronym")
     person = factories.PersonFactory(name="Maria Bontsler", slug="maria-bontsler")

@@ -49,6 +49,35 @@ class TestNormalisation:
         assert text.initials("Foundation for the Defence of Rights") == {"fftdor", "fdr"}
         assert text.initials("Memorial") == set()
 
+    @pytest.mark.parametrize(
+        ("one", "other"),
+        [
+            ("organisation", "organization"),
+            ("Undesirable Organisations", "undesirable organizations"),
+            ("criminalised", "criminalized"),
+            ("labour", "labor"),
+            ("honours", "honors"),
+            ("defence", "defense"),
+            ("offences", "offenses"),
+            ("centre", "center"),
+            ("foreign agent", "foreign agents"),
+            ("NGO", "non-governmental organisation"),
+            ("NGOs", "non-governmental organizations"),
+        ],
+    )
+    def test_spellings_plurals_and_synonyms_share_one_form(self, one, other):
+        assert text.words(one) == text.words(other)
+        assert [t.parts for t in text.parse(one)] == [t.parts for t in text.parse(other)]
+
+    @pytest.mark.parametrize("word", ["four", "your", "tour", "size", "citizen", "news"])
+    def test_words_that_only_look_like_variants_are_left_alone(self, word):
+        assert text.words(word) == [word]
+
+    def test_a_kind_word_names_the_kind_wanted(self):
+        assert text.named_kinds(text.parse("undesirable organisations law")) == ["law"]
+        assert text.named_kinds(text.parse("law on undesirable organizations")) == ["law"]
+        assert text.named_kinds(text.parse("Memorial")) == []
+
     def test_query_syntax_is_reduced_to_words(self):
         terms = text.parse('NEAR(amnesty* -"human rights" OR {names}: x)')
         words = ["near", "amnesty", "human", "rights", "or", "names", "x"]
@@ -115,7 +144,7 @@ class TestFinding:
 
     def test_cyrillic_alias_is_found_in_cyrillic_and_in_latin(self, client):
         person = factories.PersonFactory(name="Maria Bontsler")
-        person.aliases.create(name="Мария Бонцлер", kind="native")
+        person.aliases.create(name="Мария Бонцлер", kind="original")
         assert found(client, "Бонцлер", "person") == [person]
         assert found(client, "Bontsler", "person") == [person]
 
@@ -125,7 +154,7 @@ class TestFinding:
         factories.LawFactory(title="Criminal Code, Article 275", number="275")
         factories.LawFactory(title="Criminal Code, Article 1", number="1")
         if query == "ст. 275.1":
-            law.aliases.create(name="ст. 275.1 УК РФ", kind="native")
+            law.aliases.create(name="ст. 275.1 УК РФ", kind="original")
         assert found(client, query, "law")[0] == law
 
     def test_federal_law_number_with_letters(self, client):
@@ -267,7 +296,7 @@ class TestIndexFollowsEdits:
         data = admin_form_data(editor_client.get(url))
         data["name"] = "Freedom Society"
         data["aliases-0-name"] = "Общество свободы"
-        data["aliases-0-kind"] = "native"
+        data["aliases-0-kind"] = "original"
         response = editor_client.post(url, data)
         assert response.status_code == 302, response.context["errors"]
         assert found(client, "freedom", "organisation") == [organisation]

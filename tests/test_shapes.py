@@ -82,7 +82,7 @@ def rich(db):
         adopted_date_precision="month",
         summary="Lets the prosecutor ban foreign organisations.",
     )
-    LawAlias.objects.create(law=r.law, name="Закон о нежелательных", kind="native")
+    LawAlias.objects.create(law=r.law, name="Закон о нежелательных", kind="original")
     r.amendment = LawAmendment.objects.create(
         law=r.law, date=datetime.date(2021, 1, 1), date_precision="year", summary="Tightened."
     )
@@ -104,7 +104,7 @@ def rich(db):
         website="https://erc.example.org/",
         description="Monitors trials.",
     )
-    OrganisationAlias.objects.create(organisation=r.org, name="Центр «Пример»", kind="native")
+    OrganisationAlias.objects.create(organisation=r.org, name="Центр «Пример»", kind="original")
     r.designation = factories.DesignationFactory(
         organisation=r.org,
         law=r.law,
@@ -130,7 +130,7 @@ def rich(db):
     r.person = factories.PersonFactory(
         name="Anna Example", slug="anna", role="lawyer", country="RU", description="A lawyer."
     )
-    PersonAlias.objects.create(person=r.person, name="Анна", kind="native")
+    PersonAlias.objects.create(person=r.person, name="Анна", kind="original")
     r.draft_person = factories.PersonFactory(name="Draft person", slug="draft-p", state="draft")
     r.case = factories.CaseFactory(
         title="Case of Anna Example",
@@ -200,8 +200,9 @@ def test_organisation_shape(rich):
     assert data["aliases"] == [
         {
             "name": "Центр «Пример»",
-            "kind": "native",
-            "kind_label": "Name in another language or script",
+            "kind": "original",
+            "kind_label": "Name in its original script or language, as a source gives it",
+            "language": "",
         }
     ]
     assert data["kind"] == "ngo"

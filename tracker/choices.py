@@ -1,6 +1,7 @@
 """Every set of choices the tracker uses, in one place."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class State(models.TextChoices):
@@ -50,10 +51,18 @@ class OrganisationKind(models.TextChoices):
 
 
 class AliasKind(models.TextChoices):
-    ACRONYM = "acronym", "Acronym"
-    SPELLING = "spelling", "Other spelling or transliteration"
-    NATIVE = "native", "Name in another language or script"
-    FORMER = "former", "Former name"
+    """Where another name comes from: a document, or the editors.
+
+    Only ORIGINAL claims that a source writes the name so; a TRANSLITERATION is a spelling
+    the editors derived (e.g. a Cyrillic name no document gives) and is marked as such on
+    public pages.
+    """
+
+    ORIGINAL = "original", _("Name in its original script or language, as a source gives it")
+    TRANSLITERATION = "transliteration", _("Transliteration, not from a source")
+    ACRONYM = "acronym", _("Acronym")
+    FORMER = "former", _("Former name")
+    OTHER = "other", _("Other name or spelling")
 
 
 class DesignationKind(models.TextChoices):

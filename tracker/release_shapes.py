@@ -25,7 +25,9 @@ MEANINGS = {
     "id": "Stable database id of the record.",
     "citations": "The sources behind the record: source (id, title, publisher, url, page, "
     "published, kind, reliability), quote, note, conflicting.",
-    "aliases": "Other names: name, kind, kind_label.",
+    "aliases": "Other names: name, kind (original: as a source gives it; transliteration: "
+    "derived by editors, not from a source; acronym; former; other), kind_label, language "
+    "(ISO 639-1, or empty).",
 }
 
 

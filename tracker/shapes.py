@@ -246,11 +246,15 @@ class CitationShape(serializers.ModelSerializer):
 
 
 class AliasShape(serializers.Serializer):
-    """Another name of a record: an acronym, a spelling, a name in another script."""
+    """Another name of a record: an acronym, a spelling, a name in another script.
+
+    `kind` "transliteration" marks a spelling editors derived, which no source gives.
+    """
 
     name = serializers.CharField(read_only=True)
     kind = serializers.CharField(read_only=True)
     kind_label = label("kind")
+    language = serializers.CharField(read_only=True)
 
 
 class Loaded:
@@ -410,6 +414,7 @@ class LawShape(RecordShape):
     kind_label = label("kind")
     jurisdiction = CountryField()
     adopted_date = PartialDateField()
+    signature_date = PartialDateField()
     aliases = aliases()
     amendments = AmendmentShape(source="public_amendments", many=True, read_only=True)
     penalties = PenaltyShape(source="public_penalties", many=True, read_only=True)
@@ -420,9 +425,8 @@ class LawShape(RecordShape):
         model = Law
         fields = (
             *("id", "type", "url", "slug", "title", "short_title", "number", "kind", "kind_label"),
-            *("jurisdiction", "adopted_date", "summary", "aliases", "amendments", "penalties"),
-            "evidence",
-            "citations",
+            *("jurisdiction", "adopted_date", "signature_date", "summary", "aliases"),
+            *("amendments", "penalties", "evidence", "citations"),
         )
 
     @classmethod

@@ -206,7 +206,8 @@ def _laws(rng, count):
         aliases.append((i, native))
     Law.objects.bulk_create(laws, batch_size=1000)
     LawAlias.objects.bulk_create(
-        [LawAlias(law=laws[i], name=name, kind="native") for i, name in aliases], batch_size=1000
+        [LawAlias(law=laws[i], name=name, kind="transliteration") for i, name in aliases],
+        batch_size=1000,
     )
     return laws
 
@@ -237,7 +238,7 @@ def _organisations(rng, count, laws):
     Organisation.objects.bulk_create(organisations, batch_size=1000)
     OrganisationAlias.objects.bulk_create(
         [
-            OrganisationAlias(organisation=organisations[i], name=n, kind="native")
+            OrganisationAlias(organisation=organisations[i], name=n, kind="transliteration")
             for i, n in aliases
         ],
         batch_size=1000,
@@ -276,7 +277,7 @@ def _people(rng, count):
             aliases.append((i, f"{first_ru} {last_ru}"))
     Person.objects.bulk_create(people, batch_size=1000)
     PersonAlias.objects.bulk_create(
-        [PersonAlias(person=people[i], name=name, kind="native") for i, name in aliases],
+        [PersonAlias(person=people[i], name=name, kind="transliteration") for i, name in aliases],
         batch_size=1000,
     )
     return people

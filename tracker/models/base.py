@@ -1,6 +1,7 @@
 """Building blocks shared by the tracker's models: publication state, partial dates."""
 
 import datetime
+import unicodedata
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
@@ -238,11 +239,28 @@ def with_sources(lookup="citations"):
     return Prefetch(lookup, queryset=Citation.objects.select_related("source"))
 
 
+def is_latin(name):
+    """True when every letter of the name is a Latin one ("Amnesty", "Alcántara")."""
+    return all(unicodedata.name(ch, "").startswith("LATIN") for ch in name if ch.isalpha())
+
+
 class Alias(models.Model):
-    """Another name a record is known by: an acronym, a spelling, a name in another script."""
+    """Another name a record is known by: an acronym, a spelling, a name in another script.
+
+    `kind` says whether a source gives the name (ORIGINAL) or editors derived it
+    (TRANSLITERATION); public pages mark the latter.
+    """
 
     name = models.CharField(max_length=300)
-    kind = models.CharField(max_length=20, choices=AliasKind.choices, default=AliasKind.SPELLING)
+    # OTHER claims nothing about where a name comes from; an editor says "original" only
+    # after finding the name written so in a source.
+    kind = models.CharField(max_length=20, choices=AliasKind.choices, default=AliasKind.OTHER)
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        help_text="ISO 639-1 code of the name's language (e.g. ru, uk), for names in another "
+        "script; pages mark the name up in that language.",
+    )
 
     objects = PublicQuerySet.as_manager()
 
@@ -252,6 +270,32 @@ class Alias(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def from_source(self):
+        """False for a spelling editors derived, which pages mark as not from a source."""
+        return self.kind != AliasKind.TRANSLITERATION
+
+
+class AliasedMixin:
+    """A record with `aliases`; its name in another script is read from the loaded aliases."""
+
+    @property
+    def original_script_alias(self):
+        """The record's name in a non-Latin script, for headings: one a source gives first,
+        else an editors' transliteration (marked as such), else None.
+
+        Reads `aliases.all()`, so it costs no query where the page prefetched the aliases
+        (every detail and list queryset does).
+        """
+        candidates = [
+            alias
+            for alias in self.aliases.all()
+            if alias.kind in (AliasKind.ORIGINAL, AliasKind.TRANSLITERATION)
+            and not is_latin(alias.name)
+        ]
+        candidates.sort(key=lambda alias: alias.kind != AliasKind.ORIGINAL)
+        return candidates[0] if candidates else None
 
 
 class PeriodStart(Func):

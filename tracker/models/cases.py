@@ -14,6 +14,7 @@ from tracker.choices import CaseStatus, DatePrecision, EventKind, PersonRole
 from .base import (
     PUBLISHING_PERMISSIONS,
     Alias,
+    AliasedMixin,
     CitedModel,
     PartialDatesMixin,
     PublicQuerySet,
@@ -52,7 +53,7 @@ class PersonQuerySet(PublishableQuerySet):
         )
 
 
-class Person(CitedModel, TrackedModel):
+class Person(AliasedMixin, CitedModel, TrackedModel):
     """A defendant, lawyer or other person at the centre of a case."""
 
     name = models.CharField(max_length=200)

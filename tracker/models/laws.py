@@ -11,6 +11,7 @@ from tracker.choices import LawKind, PenaltyKind
 from .base import (
     PUBLISHING_PERMISSIONS,
     Alias,
+    AliasedMixin,
     CitedModel,
     PartialDatesMixin,
     PublicQuerySet,
@@ -69,7 +70,7 @@ class LawQuerySet(PublishableQuerySet):
         )
 
 
-class Law(CitedModel, PartialDatesMixin, TrackedModel):
+class Law(AliasedMixin, CitedModel, PartialDatesMixin, TrackedModel):
     """A statute or code article that the state uses against organisations or people."""
 
     title = models.CharField(max_length=300)
@@ -90,10 +91,19 @@ class Law(CitedModel, PartialDatesMixin, TrackedModel):
     )
     adopted_date = models.DateField("date adopted", null=True, blank=True)
     adopted_date_precision = precision_field("adoption date")
+    # A treaty is opened for signature by a body that adopted it earlier; sources often give
+    # only the opening, which must not be shown as the adoption.
+    signature_date = models.DateField(
+        "date opened for signature",
+        null=True,
+        blank=True,
+        help_text="For a treaty or convention: when it was opened for signature.",
+    )
+    signature_date_precision = precision_field("signature date")
     summary = models.TextField(blank=True)
 
     objects = LawQuerySet.as_manager()
-    partial_dates = ("adopted_date",)
+    partial_dates = ("adopted_date", "signature_date")
 
     history = HistoricalRecords()
 
@@ -111,6 +121,10 @@ class Law(CitedModel, PartialDatesMixin, TrackedModel):
     @property
     def adopted_display(self):
         return self.partial_date("adopted_date")
+
+    @property
+    def signature_display(self):
+        return self.partial_date("signature_date")
 
 
 class LawAlias(Alias):

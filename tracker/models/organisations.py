@@ -13,6 +13,7 @@ from tracker.choices import DesignationKind, OrganisationKind
 from .base import (
     PUBLISHING_PERMISSIONS,
     Alias,
+    AliasedMixin,
     CitedModel,
     PartialDatesMixin,
     PublishableQuerySet,
@@ -65,7 +66,7 @@ class OrganisationQuerySet(PublishableQuerySet):
         )
 
 
-class Organisation(CitedModel, TrackedModel):
+class Organisation(AliasedMixin, CitedModel, TrackedModel):
     """An organisation targeted by the state: an NGO, a media outlet, a foundation…"""
 
     name = models.CharField(max_length=300)

@@ -157,7 +157,11 @@ def _hit(kind, record, terms):
 
 
 def find(query, per_group=20):
-    """One group per kind: how many published records match (up to COUNT_CAP), and the best."""
+    """One group per kind: how many published records match (up to COUNT_CAP), and the best.
+
+    Groups come in the order of DISPLAY, except that kinds the query names by a kind word
+    (`text.KIND_WORDS`: "law", "article", "case"…) come first.
+    """
     engine = backend()
     models = {kind: KINDS[kind].model() for kind in DISPLAY}
     counts = engine.counts(models, query.terms, COUNT_CAP) if query.terms else {}
@@ -171,6 +175,9 @@ def find(query, per_group=20):
     for group in groups:
         records = _published(group.kind, ranked.get(group.kind, []))
         group.hits = [_hit(group.kind, record, query.terms) for record in records]
+    # A query that names a kind ("undesirable organisations law") wants that kind first.
+    named = text.named_kinds(query.terms)
+    groups.sort(key=lambda group: named.index(group.kind) if group.kind in named else len(named))
     return groups
 
 

@@ -9,6 +9,14 @@ searched, so the engines underneath compare plain tokens:
 - Apostrophes vanish inside words ("Naval'nyy" is one word); any other
   punctuation splits words, and the joined form is kept too, so "275.1", "275 1"
   and "2751", or "129-FZ" and "129FZ", find each other.
+- British and American spellings (organisation/organization, -ise/-ize,
+  -our/-or, defence/defense, centre/center), a few plurals ("foreign agents",
+  "undesirable organisations", "NGOs") and synonyms ("non-governmental
+  organisation" = "NGO") are folded to one form by `canonical()` and
+  `fold_phrases()`, inside `ascii_words()` and before any text is split, so the
+  index, the query and the highlighter all see the same word. Changing these
+  rules changes what is stored: rebuild the index (`rebuild_search_index`; a
+  migration does it on deploy, see tracker/migrations/0012_*).
 - `skeleton()` folds the spellings that romanisations of Russian disagree on
   (y/i/j, kh/h, ts/tz/ch, x/ks, doubled letters, ...), so "Navalny", "Navalnyi"
   and "Навальный" share the key "navalni". Keys only widen the match; exact
@@ -73,10 +81,56 @@ MINOR_WORDS = frozenset(
 )
 
 
+# American -ize/-yze forms become British -ise/-yse: "organization(s)", "criminalized".
+IZE = re.compile(r"(?<=[a-z]{2})([iy])z(e|es|ed|ing|ation|ations|er|ers)$")
+# -or/-our, only for these stems: "four", "tour" or "your" must not lose their "u".
+OUR = re.compile(
+    r"^(behavi|col|fav|hon|lab|neighb|harb|rum|hum|vig|endeav|flav|arm|val|clam|rig|savi|od"
+    r"|parl|vap|tum|ranc|ferv|ard|cand|splend)o(?:u)?r(s|ed|ing|ite|ites|able|ably|er|ers)?$"
+)
+# One form for words spelt differently on either side of the Atlantic, and for the plurals
+# and synonyms readers use for the same thing.
+CANONICAL = {
+    "defense": "defence",
+    "defenses": "defences",
+    "offense": "offence",
+    "offenses": "offences",
+    "license": "licence",
+    "licenses": "licences",
+    "center": "centre",
+    "centers": "centres",
+    "theater": "theatre",
+    "program": "programme",
+    "programs": "programmes",
+    "judgment": "judgement",
+    "agents": "agent",
+    "organisations": "organisation",
+    "ngos": "ngo",
+    "laws": "law",
+}
+# Synonyms of several words, folded before the text is split into words.
+PHRASES = ((re.compile(r"\bnon[\s\-]*governmental\s+organi[sz]ations?\b", re.I), "NGO"),)
+
+
+def canonical(word):
+    """One lower-case ASCII word in its folded form: "organizations" -> "organisation"."""
+    word = IZE.sub(r"\1s\2", word)
+    word = OUR.sub(r"\1our\2", word)
+    return CANONICAL.get(word, word)
+
+
+def fold_phrases(text):
+    """The text with multi-word synonyms replaced by their one-word form ("NGO")."""
+    for pattern, replacement in PHRASES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 @lru_cache(maxsize=4096)
 def ascii_words(text):
     """The lower-case ASCII parts of one word of text: "Naval'nyy" -> ["navalnyy"]."""
-    return ASCII_WORD.findall(APOSTROPHES.sub("", anyascii(text).lower()))
+    found = ASCII_WORD.findall(APOSTROPHES.sub("", anyascii(text).lower()))
+    return [canonical(word) for word in found]
 
 
 @lru_cache(maxsize=8192)
@@ -92,13 +146,15 @@ def skeleton(token):
 
 def words(text):
     """Every ASCII part of every word: "Anti-Corruption (FBK)" -> anti, corruption, fbk."""
-    return [part for chunk in TEXT_WORD.findall(text or "") for part in ascii_words(chunk)]
+    return [
+        part for chunk in TEXT_WORD.findall(fold_phrases(text or "")) for part in ascii_words(chunk)
+    ]
 
 
 def tokens(text):
     """The plain tokens of a text, with the joined form of each punctuated word."""
     out = []
-    for chunk in TEXT_WORD.findall(text or ""):
+    for chunk in TEXT_WORD.findall(fold_phrases(text or "")):
         parts = ascii_words(chunk)
         out.extend(parts)
         if len(parts) > 1:
@@ -152,7 +208,7 @@ class Term:
 def parse(query):
     """The terms of a query, at most MAX_TERMS. Quotes make a phrase; nothing else is syntax."""
     terms = []
-    for match in QUERY_PART.finditer(query or ""):
+    for match in QUERY_PART.finditer(fold_phrases(query or "")):
         quoted, word = match.groups()
         if quoted is not None:
             parts = tuple(words(quoted))
@@ -167,6 +223,26 @@ def parse(query):
     if terms:
         terms[-1] = replace(terms[-1], last=True)
     return terms
+
+
+# Words that say what kind of record the reader wants: "undesirable organisations law",
+# "law on foreign agents", "article 275.1". Only words that are rarely part of the name of
+# another kind ("organisation" is part of a law's name, so it is not one of them).
+KIND_WORDS = {
+    "law": frozenset(["law", "act", "statute", "code", "article", "convention", "resolution"]),
+    "case": frozenset(["case", "cases", "trial", "prosecution"]),
+}
+
+
+def named_kinds(terms):
+    """The kinds of record the query names by a kind word, in the order they are typed."""
+    found = []
+    for term in terms:
+        for part in term.parts:
+            for kind, kind_words in KIND_WORDS.items():
+                if part in kind_words and kind not in found:
+                    found.append(kind)
+    return found
 
 
 def exact_forms(terms):

@@ -79,7 +79,9 @@ class Command(BaseCommand):
         org = Organisation.objects.filter(slug__startswith="syn-org-").exclude(short_name="")
         org = org.order_by("pk")[1]
         cyrillic_org = Organisation.objects.filter(slug="syn-org-10").first()
-        aliased_org = Organisation.objects.filter(aliases__kind="native").order_by("pk").first()
+        aliased_org = (
+            Organisation.objects.filter(aliases__kind="transliteration").order_by("pk").first()
+        )
         person = Person.objects.filter(aliases__isnull=False).order_by("pk").first()
         laws = list(Law.objects.filter(slug__startswith="syn-law-").order_by("pk")[:3])
         return [

@@ -44,7 +44,7 @@ def fill_latest_event(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0011_source_list_order'),
+        ('tracker', '0012_case_state_status'),
     ]
 
     operations = [
