@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy, gettext_noop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,6 +70,10 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a page is its address: /ru/… is Russian, every other path English
+    # (tracker/urls.py; Accept-Language and cookies are never consulted). After sessions,
+    # before CommonMiddleware, as Django asks.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -138,7 +143,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# British English at unprefixed addresses, Russian under /ru/ (tracker/urls.py, README "Languages").
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [
+    ("en-gb", gettext_noop("English")),
+    ("ru", gettext_noop("Russian")),
+]
+LOCALE_PATHS = [BASE_DIR / "tracker" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -282,7 +293,7 @@ PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
 RELEASE = os.environ.get("RELEASE", "")
 
 # Public list pages.
-FILTERS_EMPTY_CHOICE_LABEL = "Any"
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("Any")
 PAGE_SIZE = 50
 # Detail pages list this many related records, then link to the filtered list.
 DETAIL_LIST_SIZE = 50
