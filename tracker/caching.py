@@ -9,8 +9,9 @@ change to a tracker record, is enough to validate any page:
   `304 Not Modified` after one one-row query and no rendering;
 - a rendered page is kept in Django's cache under that ETag and its full URL,
   which holds the language (`/ru/…` is Russian, every other path English, whatever
-  the browser asks for: tracker/urls.py), so the next reader of the same page is served without rendering it again
-  (a change to the record makes a new ETag: stale copies are never served);
+  the browser asks for: tracker/urls.py), so the next reader of the same page is
+  served without rendering it again (a change to the record makes a new ETag:
+  stale copies are never served);
 - `Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS` lets browsers and proxies
   reuse a page briefly without asking.
 

@@ -11,6 +11,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from tracker import search
@@ -48,13 +49,15 @@ class YearFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-def country_filter(label="Country", **kwargs):
-    return django_filters.ChoiceFilter(label=label, choices=lambda: list(countries), **kwargs)
+def country_filter(label=None, **kwargs):
+    return django_filters.ChoiceFilter(
+        label=label or _("Country"), choices=lambda: list(countries), **kwargs
+    )
 
 
 def published_law_filter(**kwargs):
     return django_filters.ModelChoiceFilter(
-        label="Law",
+        label=_("Law"),
         queryset=Law.objects.published().only("slug", "title", "short_title"),
         to_field_name="slug",
         **kwargs,
@@ -64,20 +67,20 @@ def published_law_filter(**kwargs):
 class SearchFilterSet(django_filters.FilterSet):
     """A FilterSet with a `q` text box handled by tracker.search."""
 
-    q = django_filters.CharFilter(label="Search", method="filter_text")
+    q = django_filters.CharFilter(label=_("Search"), method="filter_text")
 
     def filter_text(self, queryset, name, value):
         return search.matching(queryset, search.clean_query(value))
 
 
 class OrganisationFilter(SearchFilterSet):
-    kind = django_filters.ChoiceFilter(choices=OrganisationKind.choices)
-    country = country_filter("Country of headquarters")
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=OrganisationKind.choices)
+    country = country_filter(_("Country of headquarters"))
     designation = django_filters.ChoiceFilter(
-        label="Designation", choices=DesignationKind.choices, method="filter_designations"
+        label=_("Designation"), choices=DesignationKind.choices, method="filter_designations"
     )
     law = published_law_filter(method="filter_designations")
-    year = YearFilter(label="Year designated", method="filter_designations")
+    year = YearFilter(label=_("Year designated"), method="filter_designations")
 
     designation_lookups = {
         "designation": "kind",
@@ -110,8 +113,8 @@ class OrganisationFilter(SearchFilterSet):
 
 
 class LawFilter(SearchFilterSet):
-    kind = django_filters.ChoiceFilter(choices=LawKind.choices)
-    jurisdiction = country_filter("Jurisdiction")
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=LawKind.choices)
+    jurisdiction = country_filter(_("Jurisdiction"))
 
     class Meta:
         model = Law
@@ -120,17 +123,17 @@ class LawFilter(SearchFilterSet):
 
 class CaseFilter(SearchFilterSet):
     law = published_law_filter(method="filter_law")
-    status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=CaseStatus.choices)
     country = country_filter()
-    year = YearFilter(label="Year of an event", method="filter_year")
+    year = YearFilter(label=_("Year of an event"), method="filter_year")
     # A text box, not a select: a select would list every published person on every page.
     # It takes the last part of a person's page address (/people/<this>/).
     person = django_filters.ModelChoiceFilter(
         queryset=Person.objects.published().only("slug", "name"),
         to_field_name="slug",
         method="filter_person",
-        widget=forms.TextInput(attrs={"placeholder": "from /people/…/"}),
-        label="Person",
+        widget=forms.TextInput(attrs={"placeholder": _("from /people/…/")}),
+        label=_("Person"),
     )
 
     class Meta:
@@ -151,7 +154,7 @@ class CaseFilter(SearchFilterSet):
 
 
 class PersonFilter(SearchFilterSet):
-    role = django_filters.ChoiceFilter(choices=PersonRole.choices)
+    role = django_filters.ChoiceFilter(label=_("Role"), choices=PersonRole.choices)
     country = country_filter()
 
     class Meta:
@@ -160,8 +163,8 @@ class PersonFilter(SearchFilterSet):
 
 
 class SourceFilter(SearchFilterSet):
-    kind = django_filters.ChoiceFilter(choices=SourceKind.choices)
-    reliability = django_filters.ChoiceFilter(choices=Reliability.choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=SourceKind.choices)
+    reliability = django_filters.ChoiceFilter(label=_("Reliability"), choices=Reliability.choices)
 
     class Meta:
         model = Source
@@ -173,8 +176,8 @@ class AsOfField(forms.DateField):
 
     input_formats = ["%Y-%m-%d"]
     default_error_messages = {
-        "invalid": "Enter a date as YYYY-MM-DD, e.g. 2024-11-13.",
-        "future": "The date is in the future: nobody knows yet what will be designated then.",
+        "invalid": _("Enter a date as YYYY-MM-DD, e.g. 2024-11-13."),
+        "future": _("The date is in the future: nobody knows yet what will be designated then."),
     }
 
     def validate(self, value):
@@ -250,26 +253,26 @@ class DesignationFilter(SearchFilterSet):
       already stops it: it may have come first.
     """
 
-    q = django_filters.CharFilter(label="Search organisations", method="filter_text")
+    q = django_filters.CharFilter(label=_("Search organisations"), method="filter_text")
     type = django_filters.ChoiceFilter(
-        label="Designation", field_name="kind", choices=DesignationKind.choices
+        label=_("Designation"), field_name="kind", choices=DesignationKind.choices
     )
-    authority = django_filters.CharFilter(label="Authority", lookup_expr="icontains")
+    authority = django_filters.CharFilter(label=_("Authority"), lookup_expr="icontains")
     law = published_law_filter()
-    country = country_filter("Organisation's country", field_name="organisation__country")
-    jurisdiction = country_filter("Designating state", field_name="law__jurisdiction")
-    year = YearFilter(label="Year", method="filter_year")
+    country = country_filter(_("Organisation's country"), field_name="organisation__country")
+    jurisdiction = country_filter(_("Designating state"), field_name="law__jurisdiction")
+    year = YearFilter(label=_("Year"), method="filter_year")
     organisation = django_filters.ModelChoiceFilter(
         queryset=Organisation.objects.published().only("slug", "name"),
         to_field_name="slug",
         field_name="organisation",
-        widget=forms.TextInput(attrs={"placeholder": "from /organisations/…/"}),
-        label="Organisation",
+        widget=forms.TextInput(attrs={"placeholder": _("from /organisations/…/")}),
+        label=_("Organisation"),
     )
     as_of = AsOfFilter(
-        label="In force on",
+        label=_("In force on"),
         method="filter_as_of",
-        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD"}),
+        widget=forms.TextInput(attrs={"placeholder": _("YYYY-MM-DD")}),
     )
 
     class Meta:
@@ -302,14 +305,14 @@ class DesignationFilter(SearchFilterSet):
 class CaseEventFilter(django_filters.FilterSet):
     """Case events by kind, case and year."""
 
-    kind = django_filters.ChoiceFilter(choices=EventKind.choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=EventKind.choices)
     case = django_filters.ModelChoiceFilter(
         queryset=Case.objects.published().only("slug", "title"),
         to_field_name="slug",
-        widget=forms.TextInput(attrs={"placeholder": "from /cases/…/"}),
-        label="Case",
+        widget=forms.TextInput(attrs={"placeholder": _("from /cases/…/")}),
+        label=_("Case"),
     )
-    year = YearFilter(label="Year", field_name="date", lookup_expr="year")
+    year = YearFilter(label=_("Year"), field_name="date", lookup_expr="year")
 
     class Meta:
         model = CaseEvent

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import ExtractYear
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
@@ -81,7 +82,10 @@ class PublicListView(FilterView):
         errors = dict(self.filterset.form.errors) if self.filterset.is_bound else {}
         if export_format and export_format not in EXPORTERS:
             choices = [*EXPORTERS, *(["atom"] if self.feed else [])]
-            errors["format"] = [f"Unknown format; this list exports as {', '.join(choices)}."]
+            errors["format"] = [
+                _("Unknown format; this list exports as %(formats)s.")
+                % {"formats": ", ".join(choices)}
+            ]
         context["filter_errors"] = errors
         return context
 

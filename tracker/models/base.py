@@ -8,6 +8,8 @@ from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.db.models import F, Func, Prefetch, Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext
 
 from tracker.choices import AliasKind, DatePrecision, State
 
@@ -127,16 +129,21 @@ def precision_field(date_label):
 
 
 def format_partial_date(value, precision):
-    """Show a date no more precisely than the sources know it."""
+    """Show a date no more precisely than the sources know it, in the active language.
+
+    Month names come from Django's date formatting, so a Russian page reads "1 марта 2025"
+    (the genitive, format "E", after a day) and "Март 2025" (the nominative, "F", alone).
+    """
     if value is None:
-        return "date unknown"
+        return gettext("date unknown")
     if precision == DatePrecision.MONTH:
-        return value.strftime("%B %Y")
+        return date_format(value, "F Y")
     if precision == DatePrecision.YEAR:
         return str(value.year)
     if precision == DatePrecision.APPROXIMATE:
-        return f"c. {value.year}"
-    return f"{value.day} {value.strftime('%B %Y')}"
+        # Translators: an approximate year, e.g. "c. 2014" (circa).
+        return pgettext("approximate year", "c. %(year)s") % {"year": value.year}
+    return date_format(value, "j E Y")
 
 
 def partial_date_errors(value, precision, label):
