@@ -6,6 +6,7 @@ values, which the API, exports and imports use, never change with the language.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class State(models.TextChoices):
@@ -105,7 +106,7 @@ class CaseStatus(models.TextChoices):
 
 class EventKind(models.TextChoices):
     ARREST = "arrest", _("Arrest or detention")
-    SEARCH = "search", _("Search")
+    SEARCH = "search", pgettext_lazy("case event", "Search")
     CHARGE = "charge", _("Charges brought")
     HEARING = "hearing", _("Hearing")
     VERDICT = "verdict", _("Verdict")
