@@ -305,7 +305,7 @@ SEARCH_MAX_LENGTH = 200
 BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS")
 
 # Historical jurisdictions that ISO 3166 no longer lists but the record needs.
-COUNTRIES_OVERRIDE = {"SU": "Soviet Union (historical)"}
+COUNTRIES_OVERRIDE = {"SU": gettext_lazy("Soviet Union (historical)")}
 
 # The read-only JSON API under /api/ (Django REST framework; tracker/api.py). Anonymous only:
 # no sessions or CSRF to care about; JSON only (the browsable API's pages need inline script).

@@ -1,16 +1,17 @@
-"""The other-language versions of the page being shown, for the switch and hreflang links.
+"""The versions of the page being shown in every language, for the switch and hreflang links.
 
 `{% page_languages as versions %}` gives one entry per language of settings.LANGUAGES,
-each with the address of this page (same path and query) in that language, absolute.
-Addresses come from `translate_url`, that is from the URL resolver: only this site's own
-paths, never a parameter a visitor could point elsewhere, so the switch cannot lead off-site.
+each with the absolute address of this page (same path and query) in that language.
+Addresses are rebuilt by the URL resolver from the page's URL name and arguments, never
+taken from the request's path or from a parameter, so the switch cannot lead off-site
+(a path such as `//evil.example/…` would otherwise read as another host).
 """
 
 from dataclasses import dataclass
 
 from django import template
 from django.conf import settings
-from django.urls import Resolver404, resolve, reverse, translate_url
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import translation
 
 register = template.Library()
@@ -19,48 +20,50 @@ register = template.Library()
 @dataclass(frozen=True)
 class Version:
     code: str  # Django's language code, e.g. "en-gb"
-    hreflang: str  # BCP 47, for lang/hreflang attributes, e.g. "en"
+    hreflang: str  # for lang and hreflang attributes, e.g. "en"
     name: str  # the language's name in that language, e.g. "Русский"
     url: str  # absolute
     current: bool
-    same_page: bool  # False: the page has one address for all languages; url is a home page
+    same_page: bool  # False: this page has one address in all languages; url is a home page
 
 
 def hreflang(code):
-    """The BCP 47 tag search engines expect: the primary language, as the site has one
-    version per language (British spelling is not a separate version for British readers)."""
+    """The primary language subtag: the site has one version per language, and British
+    spelling is not a version for British readers only."""
     return code.split("-")[0]
 
 
-def _has_versions(path):
-    """True if `path` is one of the pages that exist in every language."""
+def _paths(path_info):
+    """{language: this page's path in that language}, or None when the page has the same
+    address in every language (the API, the feed, an unknown address)."""
     try:
-        match = resolve(path)
+        match = resolve(path_info)
     except Resolver404:
-        return False
-    with translation.override(settings.LANGUAGE_CODE):
-        unprefixed = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
-    with translation.override(_other_language()):
-        return reverse(match.view_name, args=match.args, kwargs=match.kwargs) != unprefixed
-
-
-def _other_language():
-    return next(code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE)
+        return None
+    paths = {}
+    for code, _ in settings.LANGUAGES:
+        with translation.override(code):
+            try:
+                paths[code] = reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+            except NoReverseMatch:
+                return None
+    return paths if len(set(paths.values())) == len(paths) else None
 
 
 @register.simple_tag(takes_context=True)
 def page_languages(context):
-    """This page in every language, or [] for a page with one address for all (an error
-    page, the admin): there the switch links to each language's home page instead."""
+    """This page in every language (its query kept), or, for a page that has one address
+    for all, each language's home page."""
     request = context.get("request")
     if request is None:
         return []
     current = translation.get_language()
-    translated = _has_versions(request.path_info)
+    paths = _paths(request.path_info)
+    query = request.META.get("QUERY_STRING", "")
     versions = []
     for code, _ in settings.LANGUAGES:
-        if translated:
-            url = translate_url(request.get_full_path(), code)
+        if paths:
+            url = paths[code] + (f"?{query}" if query else "")
         else:
             with translation.override(code):
                 url = reverse("tracker:home")
@@ -68,10 +71,10 @@ def page_languages(context):
             Version(
                 code=code,
                 hreflang=hreflang(code),
-                name=translation.get_language_info(code)["name_local"],
+                name=translation.get_language_info(hreflang(code))["name_local"],
                 url=request.build_absolute_uri(url),
                 current=code == current,
-                same_page=translated,
+                same_page=paths is not None,
             )
         )
     return versions
