@@ -143,6 +143,16 @@ class RussianPages(Record):
         html = self.page("/ru/designations/?as_of=soon")
         self.assertIn("Введите дату в формате ГГГГ-ММ-ДД", html)
 
+    def test_a_russian_list_exports_russian_labels_and_the_same_values(self):
+        feed = self.client.get("/ru/designations/?format=atom").content.decode()
+        self.assertIn('xml:lang="ru"', feed)
+        self.assertIn("Нежелательная организация", feed)
+        english = self.client.get("/feeds/designations/").content.decode()
+        self.assertIn('xml:lang="en"', english)
+        self.assertIn("Undesirable organisation", english)
+        csv = b"".join(self.client.get("/ru/designations/?format=csv").streaming_content)
+        self.assertIn(",undesirable,Нежелательная организация,", csv.decode())
+
     def test_the_admin_stays_english(self):
         response = self.client.get("/admin/login/", headers={"accept-language": "ru"})
         self.assertEqual(response.status_code, 200)

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import translation
 
+from tracker.languages import primary_language
+
 register = template.Library()
 
 
@@ -25,12 +27,6 @@ class Version:
     url: str  # absolute
     current: bool
     same_page: bool  # False: this page has one address in all languages; url is a home page
-
-
-def hreflang(code):
-    """The primary language subtag: the site has one version per language, and British
-    spelling is not a version for British readers only."""
-    return code.split("-")[0]
 
 
 def _paths(path_info):
@@ -70,8 +66,8 @@ def page_languages(context):
         versions.append(
             Version(
                 code=code,
-                hreflang=hreflang(code),
-                name=translation.get_language_info(hreflang(code))["name_local"],
+                hreflang=primary_language(code),
+                name=translation.get_language_info(primary_language(code))["name_local"],
                 url=request.build_absolute_uri(url),
                 current=code == current,
                 same_page=paths is not None,
