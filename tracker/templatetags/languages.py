@@ -1,7 +1,8 @@
 """The versions of the page being shown in every language, for the switch and hreflang links.
 
 `{% page_languages as versions %}` gives one entry per language of settings.LANGUAGES,
-each with the absolute address of this page (same path and query) in that language.
+each with the address of this page (same path and query) in that language: `path`
+for links on the page, `url` (absolute) for hreflang links, which must be absolute.
 Addresses are rebuilt by the URL resolver from the page's URL name and arguments, never
 taken from the request's path or from a parameter, so the switch cannot lead off-site
 (a path such as `//evil.example/…` would otherwise read as another host).
@@ -24,6 +25,7 @@ class Version:
     code: str  # Django's language code, e.g. "en-gb"
     hreflang: str  # for lang and hreflang attributes, e.g. "en"
     name: str  # the language's name in that language, e.g. "Русский"
+    path: str  # from the site's root, with the query
     url: str  # absolute
     current: bool
     same_page: bool  # False: this page has one address in all languages; url is a home page
@@ -68,6 +70,7 @@ def page_languages(context):
                 code=code,
                 hreflang=primary_language(code),
                 name=translation.get_language_info(primary_language(code))["name_local"],
+                path=url,
                 url=request.build_absolute_uri(url),
                 current=code == current,
                 same_page=paths is not None,
