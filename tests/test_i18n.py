@@ -82,6 +82,9 @@ class Record(TestCase):
 
     def tearDown(self):
         cache.clear()
+        # LocaleMiddleware leaves the last request's language active in this thread; the
+        # next test (of anything) starts in the default language, as a request would.
+        translation.activate(settings.LANGUAGE_CODE)
 
     def page(self, url, **headers):
         response = self.client.get(url, headers=headers)
