@@ -212,9 +212,14 @@ class Switch(Record):
         self.assertEqual(self.client.post("/i18n/setlang/", {"language": "ru"}).status_code, 404)
 
     def test_switch_on_a_missing_page_leads_home(self):
-        links = Links(self.client.get("/ru/no-such-page/").content.decode())
-        self.assertEqual(links.switch_to("en")["href"], "/")
-        self.assertEqual(links.alternates, {})
+        for url in ["/ru/no-such-page/", "/ru/organisations/no-such-organisation/"]:
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                self.assertEqual(response.status_code, 404)
+                links = Links(response.content.decode())
+                self.assertEqual(links.switch_to("en")["href"], "/")
+                self.assertEqual(links.switch_to("ru")["href"], "/ru/")
+                self.assertEqual(links.alternates, {})
 
 
 class Hreflang(Record):

@@ -56,7 +56,10 @@ def page_languages(context):
     if request is None:
         return []
     current = translation.get_language()
-    paths = _paths(request.path_info)
+    # Django's 404 page (django.views.defaults.page_not_found, the only one rendered with the
+    # request) is no page in any language: no alternates, and no echo of the address asked for.
+    not_found = "request_path" in context and "exception" in context
+    paths = None if not_found else _paths(request.path_info)
     query = request.META.get("QUERY_STRING", "")
     versions = []
     for code, _ in settings.LANGUAGES:
