@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint serve-setup bench-search bench load clean
+.PHONY: run test lint serve-setup messages compile-messages bench-search bench load clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,24 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 	chmod 600 $@
 
-serve-setup: $(VENV)/.runtime .secret_key
+# Translations (README "Languages"): every tracker/locale/<lang>/LC_MESSAGES/django.po is
+# compiled to its .mo (generated, not in git) with Babel, pure Python, so a fresh machine
+# needs no GNU gettext to run or test the site.
+LOCALE_MO := $(patsubst %.po,%.mo,$(wildcard tracker/locale/*/LC_MESSAGES/django.po))
+
+tracker/locale/%/LC_MESSAGES/django.mo: tracker/locale/%/LC_MESSAGES/django.po | $(VENV)/.runtime
+	$(VENV)/bin/pybabel compile --domain django --locale $* --input-file $< --output-file $@
+
+compile-messages: $(LOCALE_MO)
+
+# Collects new and changed strings into every catalogue; needs GNU gettext (xgettext,
+# msgmerge: apt-get install gettext). Then translate the new entries in the .po files.
+messages: $(VENV)/.runtime .secret_key
+	@command -v xgettext >/dev/null || { echo "make messages needs GNU gettext: apt-get install gettext"; exit 1; }
+	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py makemessages --all --no-location --no-obsolete \
+		--ignore=.venv --ignore=staticfiles --ignore=tests --ignore=bench
+
+serve-setup: $(VENV)/.runtime .secret_key $(LOCALE_MO)
 	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py migrate --noinput
 	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py load_seed
 	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py collectstatic --noinput --verbosity 0
@@ -36,7 +53,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint
+test: lint $(LOCALE_MO)
 	$(PY) -m pytest --numprocesses auto
 
 # Search benchmark: builds 100,000 synthetic cases once in its own database, then times /search/.
@@ -64,4 +81,4 @@ load: $(VENV)/.runtime
 	$(PY) bench/load_fault.py --database-url "$(LOAD_DATABASE_URL)" $(LOAD_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles
+	rm -rf $(VENV) staticfiles $(LOCALE_MO)

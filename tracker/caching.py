@@ -8,8 +8,10 @@ change to a tracker record, is enough to validate any page:
   and Last-Modified is the time of the last change, so a repeat visit gets a
   `304 Not Modified` after one one-row query and no rendering;
 - a rendered page is kept in Django's cache under that ETag and its full URL,
-  so the next reader of the same page is served without rendering it again
-  (a change to the record makes a new ETag: stale copies are never served);
+  which holds the language (`/ru/…` is Russian, every other path English, whatever
+  the browser asks for: tracker/urls.py), so the next reader of the same page is
+  served without rendering it again (a change to the record makes a new ETag:
+  stale copies are never served);
 - `Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS` lets browsers and proxies
   reuse a page briefly without asking.
 
@@ -40,13 +42,16 @@ UNTRACKED = {DataVersion, LoginFailure, SearchEntry}
 
 @functools.cache
 def code_fingerprint():
-    """A short hash of the code and templates that render pages (the same in every worker)."""
+    """A short hash of the code, templates and translations that render pages (the same in
+    every worker): a new catalogue changes every ETag, so no one keeps a page in old words."""
     root = Path(settings.BASE_DIR)
     digest = hashlib.sha256(settings.RELEASE.encode())
     files = [
         *sorted((root / "templates").rglob("*.html")),
         *sorted((root / "tracker").rglob("*.py")),
         *sorted((root / "tracker").rglob("*.html")),
+        *sorted((root / "tracker" / "locale").rglob("*.po")),
+        *sorted((root / "tracker" / "locale").rglob("*.mo")),
         Path(settings.STATIC_ROOT) / "staticfiles.json",
     ]
     for path in files:

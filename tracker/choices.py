@@ -1,7 +1,12 @@
-"""Every set of choices the tracker uses, in one place."""
+"""Every set of choices the tracker uses, in one place.
+
+Labels are translated (gettext_lazy) and shown in the language of the page; the stored
+values, which the API, exports and imports use, never change with the language.
+"""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class State(models.TextChoices):
@@ -11,43 +16,43 @@ class State(models.TextChoices):
     any move into or out of "published" needs the publish permission (Publishers).
     """
 
-    DRAFT = "draft", "Draft"
-    REVIEW = "review", "In review"
-    PUBLISHED = "published", "Published"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    DRAFT = "draft", _("Draft")
+    REVIEW = "review", _("In review")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class DatePrecision(models.TextChoices):
     """How much of a date the sources actually give."""
 
-    DAY = "day", "Exact day"
-    MONTH = "month", "Month only"
-    YEAR = "year", "Year only"
-    APPROXIMATE = "approximate", "Approximate year"
+    DAY = "day", _("Exact day")
+    MONTH = "month", _("Month only")
+    YEAR = "year", _("Year only")
+    APPROXIMATE = "approximate", _("Approximate year")
 
 
 class SourceKind(models.TextChoices):
-    NEWS = "news", "News report"
-    NGO = "ngo", "NGO statement or report"
-    OFFICIAL = "official", "Official register or decision"
-    COURT = "court", "Court record"
-    OTHER = "other", "Other"
+    NEWS = "news", _("News report")
+    NGO = "ngo", _("NGO statement or report")
+    OFFICIAL = "official", _("Official register or decision")
+    COURT = "court", _("Court record")
+    OTHER = "other", _("Other")
 
 
 class Reliability(models.TextChoices):
-    PRIMARY = "primary", "Primary / official"
-    ESTABLISHED = "established", "Established outlet or NGO"
-    UNVERIFIED = "unverified", "Unverified"
+    PRIMARY = "primary", _("Primary / official")
+    ESTABLISHED = "established", _("Established outlet or NGO")
+    UNVERIFIED = "unverified", _("Unverified")
 
 
 class OrganisationKind(models.TextChoices):
-    NGO = "ngo", "NGO"
-    MEDIA = "media", "Media outlet"
-    FOUNDATION = "foundation", "Foundation"
-    UNIVERSITY = "university", "University"
-    PROFESSIONAL = "professional", "Professional body"
-    COLLECTIVE = "collective", "Collective or movement"
-    OTHER = "other", "Other"
+    NGO = "ngo", _("NGO")
+    MEDIA = "media", _("Media outlet")
+    FOUNDATION = "foundation", _("Foundation")
+    UNIVERSITY = "university", _("University")
+    PROFESSIONAL = "professional", _("Professional body")
+    COLLECTIVE = "collective", _("Collective or movement")
+    OTHER = "other", _("Other")
 
 
 class AliasKind(models.TextChoices):
@@ -66,57 +71,57 @@ class AliasKind(models.TextChoices):
 
 
 class DesignationKind(models.TextChoices):
-    UNDESIRABLE = "undesirable", "Undesirable organisation"
-    FOREIGN_AGENT = "foreign_agent", "Foreign agent"
-    EXTREMIST = "extremist", "Extremist organisation"
-    TERRORIST = "terrorist", "Terrorist organisation"
-    UNSPECIFIED = "unspecified", "Foreign agent or undesirable (source does not say which)"
+    UNDESIRABLE = "undesirable", _("Undesirable organisation")
+    FOREIGN_AGENT = "foreign_agent", _("Foreign agent")
+    EXTREMIST = "extremist", _("Extremist organisation")
+    TERRORIST = "terrorist", _("Terrorist organisation")
+    UNSPECIFIED = "unspecified", _("Foreign agent or undesirable (source does not say which)")
 
 
 class LawKind(models.TextChoices):
-    LAW = "law", "Law or statute"
-    ARTICLE = "article", "Code article"
-    OTHER = "other", "Other measure"
+    LAW = "law", _("Law or statute")
+    ARTICLE = "article", _("Code article")
+    OTHER = "other", _("Other measure")
 
 
 class PenaltyKind(models.TextChoices):
-    ADMINISTRATIVE = "administrative", "Administrative"
-    CRIMINAL = "criminal", "Criminal"
+    ADMINISTRATIVE = "administrative", _("Administrative")
+    CRIMINAL = "criminal", _("Criminal")
 
 
 class PersonRole(models.TextChoices):
-    LAWYER = "lawyer", "Lawyer"
-    DEFENDER = "defender", "Human rights defender"
-    ACTIVIST = "activist", "Activist"
-    JOURNALIST = "journalist", "Journalist"
-    ARTIST = "artist", "Artist"
-    WRITER = "writer", "Writer"
-    POLITICIAN = "politician", "Politician"
-    OTHER = "other", "Other"
+    LAWYER = "lawyer", _("Lawyer")
+    DEFENDER = "defender", _("Human rights defender")
+    ACTIVIST = "activist", _("Activist")
+    JOURNALIST = "journalist", _("Journalist")
+    ARTIST = "artist", _("Artist")
+    WRITER = "writer", _("Writer")
+    POLITICIAN = "politician", _("Politician")
+    OTHER = "other", _("Other")
 
 
 class CaseStatus(models.TextChoices):
-    UNDER_INVESTIGATION = "investigation", "Under investigation"
-    PRETRIAL_DETENTION = "pretrial", "In pre-trial detention"
-    ON_TRIAL = "trial", "On trial"
-    CONVICTED = "convicted", "Convicted"
-    RELEASED = "released", "Released"
-    IN_EXILE = "exile", "In exile"
-    DECEASED = "deceased", "Deceased"
-    CLOSED = "closed", "Closed"
-    UNKNOWN = "unknown", "Unknown"
+    UNDER_INVESTIGATION = "investigation", _("Under investigation")
+    PRETRIAL_DETENTION = "pretrial", _("In pre-trial detention")
+    ON_TRIAL = "trial", _("On trial")
+    CONVICTED = "convicted", _("Convicted")
+    RELEASED = "released", _("Released")
+    IN_EXILE = "exile", _("In exile")
+    DECEASED = "deceased", _("Deceased")
+    CLOSED = "closed", _("Closed")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class EventKind(models.TextChoices):
-    ARREST = "arrest", "Arrest or detention"
-    SEARCH = "search", "Search"
-    CHARGE = "charge", "Charges brought"
-    HEARING = "hearing", "Hearing"
-    VERDICT = "verdict", "Verdict"
-    SENTENCE = "sentence", "Sentence"
-    FINE = "fine", "Fine"
-    EXCHANGE = "exchange", "Prisoner exchange"
-    RELEASE = "release", "Release"
-    EXILE = "exile", "Exile"
-    DEATH = "death", "Death"
-    OTHER = "other", "Other"
+    ARREST = "arrest", _("Arrest or detention")
+    SEARCH = "search", pgettext_lazy("case event", "Search")
+    CHARGE = "charge", _("Charges brought")
+    HEARING = "hearing", _("Hearing")
+    VERDICT = "verdict", _("Verdict")
+    SENTENCE = "sentence", _("Sentence")
+    FINE = "fine", _("Fine")
+    EXCHANGE = "exchange", _("Prisoner exchange")
+    RELEASE = "release", _("Release")
+    EXILE = "exile", _("Exile")
+    DEATH = "death", _("Death")
+    OTHER = "other", _("Other")

@@ -12,9 +12,11 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpResponse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import get_language
 
 from tracker import shapes
 from tracker.choices import State
+from tracker.languages import primary_language
 from tracker.models import Case, CaseEvent, Designation
 
 # The newest entries a feed carries; the list and its exports give the rest.
@@ -157,7 +159,8 @@ def atom_response(request, title, subtitle, page_url, items, describe):
         feed_guid=page_url,
         author_name=FEED_AUTHOR,
         author_link=request.build_absolute_uri("/"),
-        language="en",
+        # The language of the list it comes from (/ru/designations/?format=atom is Russian).
+        language=primary_language(get_language()),
     )
     for item in items:
         feed.add_item(

@@ -53,8 +53,10 @@ class YearFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-def country_filter(label="Country", **kwargs):
-    return django_filters.ChoiceFilter(label=label, choices=lambda: list(countries), **kwargs)
+def country_filter(label=None, **kwargs):
+    return django_filters.ChoiceFilter(
+        label=label or _("Country"), choices=lambda: list(countries), **kwargs
+    )
 
 
 def _number_key(number):
@@ -105,7 +107,7 @@ class LawChoiceFilter(django_filters.ModelChoiceFilter):
 
 def published_law_filter(**kwargs):
     return LawChoiceFilter(
-        label="Law",
+        label=_("Law"),
         queryset=Law.objects.published().only(
             "slug", "title", "short_title", "number", "kind", "jurisdiction"
         ),
@@ -138,7 +140,7 @@ class DateOrdering(django_filters.OrderingFilter):
 class SearchFilterSet(django_filters.FilterSet):
     """A FilterSet with a `q` text box handled by tracker.search."""
 
-    q = django_filters.CharFilter(label="Search", method="filter_text")
+    q = django_filters.CharFilter(label=_("Search"), method="filter_text")
 
     def filter_text(self, queryset, name, value):
         return search.matching(queryset, search.clean_query(value))
@@ -152,14 +154,14 @@ class OrganisationFilter(SearchFilterSet):
     a published designation. Designation criteria must hold for the same designation.
     """
 
-    kind = django_filters.ChoiceFilter(choices=OrganisationKind.choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=OrganisationKind.choices)
     country = country_filter(_("Headquarters"))
     designated_by = country_filter(_("Designated by"), method="filter_designations")
     designation = django_filters.ChoiceFilter(
-        label="Designation", choices=DesignationKind.choices, method="filter_designations"
+        label=_("Designation"), choices=DesignationKind.choices, method="filter_designations"
     )
     law = published_law_filter(method="filter_designations")
-    year = YearFilter(label="Year designated", method="filter_designations")
+    year = YearFilter(label=_("Year designated"), method="filter_designations")
 
     designation_lookups = {
         "designated_by": "law__jurisdiction",
@@ -193,8 +195,8 @@ class OrganisationFilter(SearchFilterSet):
 
 
 class LawFilter(SearchFilterSet):
-    kind = django_filters.ChoiceFilter(choices=LawKind.choices)
-    jurisdiction = country_filter("Jurisdiction")
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=LawKind.choices)
+    jurisdiction = country_filter(_("Jurisdiction"))
 
     class Meta:
         model = Law
@@ -203,9 +205,9 @@ class LawFilter(SearchFilterSet):
 
 class CaseFilter(SearchFilterSet):
     law = published_law_filter(method="filter_law")
-    status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=CaseStatus.choices)
     country = country_filter()
-    year = YearFilter(label="Year of an event", method="filter_year")
+    year = YearFilter(label=_("Year of an event"), method="filter_year")
     # A text box, not a select: a select would list every published person on every page.
     # static/js/autocomplete.js offers names from the API as one types (data-autocomplete).
     person = django_filters.CharFilter(
@@ -217,7 +219,7 @@ class CaseFilter(SearchFilterSet):
                 "data-autocomplete": "/api/people/",
             }
         ),
-        label="Person",
+        label=_("Person"),
     )
 
     class Meta:
@@ -253,7 +255,7 @@ def people_named(value):
 
 
 class PersonFilter(SearchFilterSet):
-    role = django_filters.ChoiceFilter(choices=PersonRole.choices)
+    role = django_filters.ChoiceFilter(label=_("Role"), choices=PersonRole.choices)
     country = country_filter()
 
     class Meta:
@@ -262,8 +264,8 @@ class PersonFilter(SearchFilterSet):
 
 
 class SourceFilter(SearchFilterSet):
-    kind = django_filters.ChoiceFilter(choices=SourceKind.choices)
-    reliability = django_filters.ChoiceFilter(choices=Reliability.choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=SourceKind.choices)
+    reliability = django_filters.ChoiceFilter(label=_("Reliability"), choices=Reliability.choices)
 
     class Meta:
         model = Source
@@ -275,8 +277,8 @@ class AsOfField(forms.DateField):
 
     input_formats = ["%Y-%m-%d"]
     default_error_messages = {
-        "invalid": "Enter a date as YYYY-MM-DD, e.g. 2024-11-13.",
-        "future": "The date is in the future: nobody knows yet what will be designated then.",
+        "invalid": _("Enter a date as YYYY-MM-DD, e.g. 2024-11-13."),
+        "future": _("The date is in the future: nobody knows yet what will be designated then."),
     }
 
     def validate(self, value):
@@ -352,28 +354,28 @@ class DesignationFilter(SearchFilterSet):
       already stops it: it may have come first.
     """
 
-    q = django_filters.CharFilter(label="Search organisations", method="filter_text")
+    q = django_filters.CharFilter(label=_("Search organisations"), method="filter_text")
     type = django_filters.ChoiceFilter(
-        label="Designation", field_name="kind", choices=DesignationKind.choices
+        label=_("Designation"), field_name="kind", choices=DesignationKind.choices
     )
-    authority = django_filters.CharFilter(label="Authority", lookup_expr="icontains")
+    authority = django_filters.CharFilter(label=_("Authority"), lookup_expr="icontains")
     law = published_law_filter()
     country = country_filter(_("Organisation's headquarters"), field_name="organisation__country")
     designated_by = country_filter(_("Designated by"), field_name="law__jurisdiction")
     # The name `designated_by` had before; still taken (cited links), shown as designated_by.
-    jurisdiction = country_filter("Designating state", field_name="law__jurisdiction")
-    year = YearFilter(label="Year", method="filter_year")
+    jurisdiction = country_filter(_("Designating state"), field_name="law__jurisdiction")
+    year = YearFilter(label=_("Year"), method="filter_year")
     organisation = django_filters.ModelChoiceFilter(
         queryset=Organisation.objects.published().only("slug", "name"),
         to_field_name="slug",
         field_name="organisation",
-        widget=forms.TextInput(attrs={"placeholder": "from /organisations/…/"}),
-        label="Organisation",
+        widget=forms.TextInput(attrs={"placeholder": _("from /organisations/…/")}),
+        label=_("Organisation"),
     )
     as_of = AsOfFilter(
-        label="In force on",
+        label=_("In force on"),
         method="filter_as_of",
-        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD"}),
+        widget=forms.TextInput(attrs={"placeholder": _("YYYY-MM-DD")}),
     )
 
     class Meta:
@@ -416,14 +418,14 @@ class DesignationFilter(SearchFilterSet):
 class CaseEventFilter(django_filters.FilterSet):
     """Case events by kind, case and year."""
 
-    kind = django_filters.ChoiceFilter(choices=EventKind.choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=EventKind.choices)
     case = django_filters.ModelChoiceFilter(
         queryset=Case.objects.published().only("slug", "title"),
         to_field_name="slug",
-        widget=forms.TextInput(attrs={"placeholder": "from /cases/…/"}),
-        label="Case",
+        widget=forms.TextInput(attrs={"placeholder": _("from /cases/…/")}),
+        label=_("Case"),
     )
-    year = YearFilter(label="Year", field_name="date", lookup_expr="year")
+    year = YearFilter(label=_("Year"), field_name="date", lookup_expr="year")
 
     class Meta:
         model = CaseEvent

@@ -1,8 +1,13 @@
 """The public URL contract from DESIGN.md. Keep these paths stable: people cite them.
 
 Every page but the health check and the API is cached for anonymous readers (`tracker.caching`).
+
+The pages people read (`localised`) are English at their addresses and Russian under `/ru/`;
+the rest (`unlocalised`) are data or machinery with one address each. Included by
+tracker/urls.py, which explains why the language prefix sits here and not at the root.
 """
 
+from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path, register_converter
 
 from tracker import data_views, health, pages, sitemaps, views
@@ -25,7 +30,8 @@ register_converter(IdConverter, "id")
 
 app_name = "tracker"
 
-urlpatterns = [
+# The pages people read, in every language of settings.LANGUAGES.
+localised = [
     path("", public_page(views.HomeView.as_view()), name="home"),
     path(
         "organisations/",
@@ -53,6 +59,13 @@ urlpatterns = [
     path("sources/", public_page(views.SourceListView.as_view()), name="source-list"),
     path("sources/<id:pk>/", public_page(views.SourceDetailView.as_view()), name="source-detail"),
     path("search/", public_page(views.SearchView.as_view()), name="search"),
+    # The index of bulk releases is a page to read; the files it lists are not.
+    path("data/", data_views.data_index, name="data"),
+]
+
+# One address each, whatever the language of the page that links to them: the feed readers
+# subscribed to, the health check, the API and the release files (data, not prose).
+unlocalised = [
     # The same feed as /designations/?format=atom, at the address readers subscribed to.
     path(
         "feeds/designations/",
@@ -70,6 +83,10 @@ urlpatterns = [
     # The read-only JSON API (tracker/api.py): throttled per address, not page-cached.
     path("api/", include("tracker.api")),
     # Bulk releases: not behind public_page, whose ETag follows the record, not the releases.
-    path("data/", data_views.data_index, name="data"),
     path("data/<str:release>/<str:name>", data_views.data_file, name="data-file"),
+]
+
+urlpatterns = [
+    *unlocalised,
+    *i18n_patterns(*localised, prefix_default_language=False),
 ]

@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy, gettext_noop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -70,6 +71,10 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a page is its address: /ru/… is Russian, every other path English
+    # (tracker/urls.py; Accept-Language and cookies are never consulted). After sessions,
+    # before CommonMiddleware, as Django asks.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -140,7 +145,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# British English at unprefixed addresses, Russian under /ru/ (tracker/urls.py, README "Languages").
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [
+    ("en-gb", gettext_noop("English")),
+    ("ru", gettext_noop("Russian")),
+]
+LOCALE_PATHS = [BASE_DIR / "tracker" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -286,7 +297,7 @@ PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "60"))
 RELEASE = os.environ.get("RELEASE", "")
 
 # Public list pages.
-FILTERS_EMPTY_CHOICE_LABEL = "Any"
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("Any")
 PAGE_SIZE = 50
 # Detail pages list this many related records, then link to the filtered list.
 DETAIL_LIST_SIZE = 50
@@ -298,7 +309,7 @@ SEARCH_MAX_LENGTH = 200
 BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS")
 
 # Historical jurisdictions that ISO 3166 no longer lists but the record needs.
-COUNTRIES_OVERRIDE = {"SU": "Soviet Union (historical)"}
+COUNTRIES_OVERRIDE = {"SU": gettext_lazy("Soviet Union (historical)")}
 
 # The read-only JSON API under /api/ (Django REST framework; tracker/api.py). Anonymous only:
 # no sessions or CSRF to care about; JSON only (the browsable API's pages need inline script).

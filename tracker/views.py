@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, Model, OuterRef, Q
 from django.urls import reverse
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
@@ -150,7 +151,10 @@ class PublicListView(FilterView):
         errors = dict(self.filterset.form.errors) if self.filterset.is_bound else {}
         if export_format and export_format not in EXPORTERS:
             choices = [*EXPORTERS, *(["atom"] if self.feed else [])]
-            errors["format"] = [f"Unknown format; this list exports as {', '.join(choices)}."]
+            errors["format"] = [
+                _("Unknown format; this list exports as %(formats)s.")
+                % {"formats": ", ".join(choices)}
+            ]
         context["filter_errors"] = errors
         context["active_filters"] = active_filters(self.filterset, params, self.request.path)
         return context

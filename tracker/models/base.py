@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.db.models import F, Func, Prefetch, Q
-from django.utils import dateformat, timezone
-from django.utils.translation import gettext
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext
 
 from tracker.choices import AliasKind, DatePrecision, State
 
@@ -138,18 +139,21 @@ def precision_field(date_label):
 
 
 def format_partial_date(value, precision):
-    """Show a date no more precisely than the sources know it: "14 March 2025", "March 2025",
-    "2025" or "c. 2025" (month names in the active language)."""
+    """Show a date no more precisely than the sources know it, in the active language.
+
+    Month names come from Django's date formatting, so a Russian page reads "1 марта 2025"
+    (the genitive, format "E", after a day) and "Март 2025" (the nominative, "F", alone).
+    """
     if value is None:
         return gettext("date unknown")
     if precision == DatePrecision.MONTH:
-        return dateformat.format(value, "F Y")
+        return date_format(value, "F Y")
     if precision == DatePrecision.YEAR:
         return str(value.year)
     if precision == DatePrecision.APPROXIMATE:
-        return gettext("c. %(year)s") % {"year": value.year}
-    # "E" is the month's name as a day's date needs it (the genitive in Russian).
-    return dateformat.format(value, "j E Y")
+        # Translators: an approximate year, e.g. "c. 2014" (circa).
+        return pgettext("approximate year", "c. %(year)s") % {"year": value.year}
+    return date_format(value, "j E Y")
 
 
 def partial_date_iso(value, precision):
