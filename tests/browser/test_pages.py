@@ -27,7 +27,8 @@ OVERFLOW_JS = """() => {
     + (el.classList.length ? '.' + [...el.classList].join('.') : '');
   const wide = [...document.body.querySelectorAll('*')]
     .filter((el) => el.getBoundingClientRect().right > width + 1)
-    .filter((el) => !el.parentElement || el.parentElement.getBoundingClientRect().right <= width + 1)
+    .filter((el) => !el.parentElement
+      || el.parentElement.getBoundingClientRect().right <= width + 1)
     .slice(0, 5)
     .map((el) => `${describe(el)} (${Math.round(el.getBoundingClientRect().right)} px)`);
   return {scrollWidth: root.scrollWidth, clientWidth: width, wide};
