@@ -101,17 +101,20 @@ def log_in(context, username):
     return page
 
 
-def choose(page, field_id, text):
-    """Pick `text` in one of the admin's autocomplete (select2) fields, by typing as people do."""
+def choose(page, field_id, record):
+    """Pick `record` in one of the admin's autocomplete (select2) fields, by typing a word of
+    its name as people do (the admin's search matches words, not curly-quoted phrases)."""
+    name = str(record)
+    word = max(re.findall(r"\w+", name), key=len)
     page.locator(f"#{field_id} + .select2").click()
-    page.locator(".select2-container--open .select2-search__field").fill(text)
-    page.locator(".select2-results__option", has_text=text).first.click()
+    page.locator(".select2-container--open .select2-search__field").fill(word)
+    page.locator(".select2-results__option", has_text=name).first.click()
 
 
 def run_action(page, record_name, action):
     """Select one row of an admin list by its name and run a list action on it."""
     page.get_by_role("checkbox", name=re.compile(re.escape(record_name))).check()
-    page.get_by_label("Action").select_option(action)
+    page.get_by_role("combobox", name="Action").select_option(action)
     page.get_by_role("button", name="Go").click()
 
 
@@ -127,13 +130,15 @@ def test_editor_and_publisher_journey(seeded, new_context, django_user_model):
 
     editor = log_in(new_context(viewport=DESKTOP), "edna")
     editor.goto(f"{ADMIN}tracker/designation/add/")
-    choose(editor, "id_organisation", organisation.name)
-    editor.get_by_label("Kind").select_option(index=1)
-    choose(editor, "id_law", law.title)
-    editor.get_by_label("Authority").fill(authority)
-    editor.get_by_label("Decision date", exact=False).first.fill("2025-03-14")
-    choose(editor, "id_tracker-citation-content_type-object_id-0-source", source.title)
-    editor.get_by_label("Quote").first.fill("The ministry declared the organisation undesirable.")
+    choose(editor, "id_organisation", organisation)
+    editor.get_by_label("Designation:", exact=True).select_option(index=1)
+    choose(editor, "id_law", law)
+    editor.get_by_label("Deciding authority:", exact=True).fill(authority)
+    editor.get_by_label("Decision date:", exact=True).fill("2025-03-14")
+    choose(editor, "id_tracker-citation-content_type-object_id-0-source", source)
+    # The citation inline's first row (Django admin names its fields <prefix>-0-<field>).
+    quote = editor.locator('textarea[name$="-0-quote"]:not([name*="__prefix__"])')
+    quote.fill("The ministry declared the organisation undesirable.")
     editor.get_by_role("button", name="Save", exact=True).first.click()
     editor.wait_for_url(re.compile(rf"{ADMIN}tracker/designation/(\?|$)"))
     designation = Designation.objects.get(authority=authority)
