@@ -2,9 +2,10 @@
 
 Every URL name of the `tracker` namespace becomes a page: names without arguments as they are,
 detail pages with the first record of their view's own (public) queryset, so visibility stays
-decided by `.published()`. Whatever is not HTML (feeds, exports, the health check) is left out by
-its content type when visited. A new URL name with arguments that cannot be derived makes
-`public_pages()` fail until it is handled here, so the list cannot silently drift.
+decided by `.published()`. The JSON API is left out by its views (Django REST framework), and
+whatever else is not HTML (the feed, the health check) by its content type when visited. A new
+URL name with arguments that cannot be derived makes `public_pages()` fail until it is handled
+here, so the list cannot silently drift.
 Each page is listed once per language whose URLs differ (`i18n_patterns` prefixes such as /ru/).
 """
 
@@ -18,7 +19,7 @@ from django.views.generic.list import MultipleObjectMixin
 from rest_framework.views import APIView
 
 # URL names with arguments that are not a record's page, and why the browser tests skip them
-# (besides the JSON API's records, recognised by their views).
+# (besides the JSON API's endpoints, recognised by their views; its HTML docs page stays).
 NOT_PAGES = {
     "data-file": "a file of a bulk release, downloaded rather than read",
 }
@@ -73,14 +74,16 @@ def arguments(pattern):
 
 
 def is_api(pattern):
-    """A view of the JSON API (Django REST framework): records as JSON, not pages."""
+    """A view of the JSON API (Django REST framework): JSON for programs, not a page."""
     return issubclass(getattr(pattern.callback, "cls", object), APIView)
 
 
 def languages():
     """Every language of settings.LANGUAGES whose URLs differ (one today; /ru/ once added)."""
     seen, codes = set(), []
-    for code, _name in settings.LANGUAGES:
+    # The default language first, so that it names the pages when no other URLs differ.
+    declared = [code for code, _name in settings.LANGUAGES]
+    for code in [settings.LANGUAGE_CODE, *declared]:
         with translation.override(code):
             home = reverse("tracker:home")
         if home not in seen:
@@ -96,7 +99,7 @@ def public_pages():
     for language in languages():
         with translation.override(language):
             for name, pattern in patterns.items():
-                if name in NOT_PAGES or (arguments(pattern) and is_api(pattern)):
+                if name in NOT_PAGES or is_api(pattern):
                     continue
                 kwargs = record_for(name, pattern) if arguments(pattern) else {}
                 path = reverse(f"tracker:{name}", kwargs=kwargs)
