@@ -14,10 +14,6 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-# Playwright's sync API runs an event loop in this thread, and Django refuses database queries
-# from a thread with a running loop unless told the test process knows what it does.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 HERE = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
@@ -26,6 +22,14 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
 _saved_screenshots = []
+
+
+@pytest.fixture(autouse=True)
+def allow_database_beside_playwright(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread, and Django refuses database
+    queries from a thread with a running loop unless told it is safe: it is here, the loop only
+    waits for the browser. Set for the browser tests alone, not the rest of the suite."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
