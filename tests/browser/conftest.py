@@ -20,21 +20,21 @@ AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "artifacts/screenshots")).resolve()
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 _saved_screenshots = []
 
 
-@pytest.fixture(autouse=True)
-def allow_database_beside_playwright(monkeypatch):
-    """Playwright's sync API runs an event loop in this thread, and Django refuses database
-    queries from a thread with a running loop unless told it is safe: it is here, the loop only
-    waits for the browser. Set for the browser tests alone, not the rest of the suite."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
-    """One Chromium for the whole run; fails (never skips) with how to install what is missing."""
+    """One Chromium for the whole run of the browser tests; fails (never skips) with how to
+    install what is missing.
+
+    Package-scoped, which in a run is once per session: the browser and the event loop of
+    Playwright's sync API close when the browser tests end, so the rest of the suite runs in a
+    thread without a running loop. While it runs, Django must be told that queries from that
+    thread are safe (DJANGO_ALLOW_ASYNC_UNSAFE): the loop only waits for the browser.
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"No Chromium at {CHROMIUM}: install it with `apt-get install -y chromium` "
@@ -47,14 +47,22 @@ def browser():
         )
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield chromium
-        chromium.close()
+    before = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM)
+            yield chromium
+            chromium.close()
+    finally:
+        if before is None:
+            del os.environ[ASYNC_UNSAFE]
+        else:
+            os.environ[ASYNC_UNSAFE] = before
 
 
 @pytest.fixture
-def seeded(transactional_db, live_server):
+def seeded(browser, transactional_db, live_server):
     """The seed record behind the live server; returns the server's base URL."""
     call_command("load_seed", verbosity=0)
     # Pages cached by an earlier test may describe records the flush has since removed.
