@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test lint serve-setup messages compile-messages bench-search bench load clean
+.PHONY: run test lint browser-setup serve-setup messages compile-messages bench-search bench load clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,13 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint $(LOCALE_MO)
+# What the browser tests (tests/browser/) need: Debian's Chromium and axe-core from npm.
+CHROMIUM ?= /usr/bin/chromium
+browser-setup:
+	test -x $(CHROMIUM) || apt-get install -y chromium
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+
+test: lint browser-setup $(LOCALE_MO)
 	$(PY) -m pytest --numprocesses auto
 
 # Search benchmark: builds 100,000 synthetic cases once in its own database, then times /search/.
