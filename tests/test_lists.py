@@ -84,7 +84,7 @@ class CaseSortTests(TestCase):
     def test_partial_dates_are_shown_as_precise_as_known(self):
         content = self.client.get("/cases/").content.decode()
         for shown in ("5 March 2024", "March 2024", "2023", "c. 2010"):
-            self.assertIn(f">{shown}</td>", content)
+            self.assertIn(f">{shown}</time></td>", content)
         self.assertNotIn("1 March 2024", content)
         self.assertNotIn("1 January 2023", content)
 

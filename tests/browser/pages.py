@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 # (besides the JSON API's endpoints, recognised by their views; its HTML docs page stays).
 NOT_PAGES = {
     "data-file": "a file of a bulk release, downloaded rather than read",
+    "sitemap-section": "XML for search engines (the sitemap index is visited as a page)",
 }
 
 

@@ -20,7 +20,6 @@ from .base import (
     PublicQuerySet,
     PublishableQuerySet,
     TrackedModel,
-    format_partial_date,
     precision_field,
     with_sources,
 )
@@ -129,7 +128,7 @@ class CaseQuerySet(PublishableQuerySet):
         )
 
 
-class Case(CitedModel, TrackedModel):
+class Case(CitedModel, PartialDatesMixin, TrackedModel):
     """A prosecution or other act of repression against people and/or an organisation."""
 
     title = models.CharField(max_length=300)
@@ -177,11 +176,6 @@ class Case(CitedModel, TrackedModel):
 
     def __str__(self):
         return self.title
-
-    @property
-    def latest_event_display(self):
-        """The latest event's date, as precisely as the sources give it."""
-        return format_partial_date(self.latest_event_date, self.latest_event_date_precision)
 
     @classmethod
     def refresh_latest_event(cls, case_ids=None):
