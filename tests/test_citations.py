@@ -130,7 +130,8 @@ class FootnoteTests(TestCase):
         self.assertIn(f'href="/sources/{self.hrw.pk}/"', content)
         # Title, publisher, a month-only date shown as such, kind and the grade in words.
         self.assertIn(
-            'Human Rights Watch, <time datetime="2025-11">November 2025</time>; ngo statement or report',
+            'Human Rights Watch, <time datetime="2025-11">November 2025</time>; '
+            "ngo statement or report",
             content,
         )
         self.assertNotIn("1 November 2025", content)
