@@ -131,7 +131,7 @@ class FootnoteTests(TestCase):
         # Title, publisher, a month-only date shown as such, kind and the grade in words.
         self.assertIn(
             'Human Rights Watch, <time datetime="2025-11">November 2025</time>; '
-            "ngo statement or report",
+            "NGO statement or report",
             content,
         )
         self.assertNotIn("1 November 2025", content)

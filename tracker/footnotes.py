@@ -53,7 +53,9 @@ class Footnote:
     def without_address(self):
         """What a source with no web address is, so the footnote is never just a title."""
         source = self.source
-        kind = source.get_kind_display().lower()
+        kind = source.get_kind_display()
+        if not kind[:2].isupper():  # "court record" in a sentence, but "NGO statement" kept
+            kind = kind[:1].lower() + kind[1:]
         if source.publisher:
             return _("No web address: %(kind)s, cited from %(publisher)s.") % {
                 "kind": kind,
