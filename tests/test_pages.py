@@ -238,10 +238,11 @@ class RobotsAndFaviconTests(TestCase):
         self.assertNotIn("Disallow: /", lines)  # the public site stays crawlable
 
     @override_settings(ADMIN_PATH="editors/")
-    def test_robots_txt_follows_the_admin_path(self):
+    def test_robots_txt_never_publishes_a_moved_admin_path(self):
         cache.clear()
         text = self.client.get("/robots.txt").content.decode()
-        self.assertIn("Disallow: /editors/", text)
+        self.assertNotIn("editors", text)
+        self.assertNotIn("/admin/", text)
 
     def test_favicon_ico_is_answered(self):
         response = self.client.get("/favicon.ico")

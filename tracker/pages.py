@@ -66,16 +66,22 @@ class MethodologyView(ExplainerView):
 ROBOTS_DISALLOW_QUERIES = ("/*?*format=",)
 
 
+DEFAULT_ADMIN_PATH = "admin/"
+
+
 def robots_txt(request):
     """Crawl the public site; keep out of the admin, the API's POST endpoint and export variants.
 
-    Note: naming settings.ADMIN_PATH here makes a moved admin path public; a crawler would not
-    find it anyway (nothing links to it), so this only keeps well-behaved crawlers off a guess.
+    The admin is named only at its default address: robots.txt is public, and an admin moved
+    to a private path (ADMIN_PATH) must not be published here (nothing links to it anyway).
     """
+    admin = (
+        [f"Disallow: /{DEFAULT_ADMIN_PATH}"] if settings.ADMIN_PATH == DEFAULT_ADMIN_PATH else []
+    )
     lines = [
         "User-agent: *",
         "Allow: /",
-        f"Disallow: /{settings.ADMIN_PATH}",
+        *admin,
         f"Disallow: {reverse('tracker:api-match')}",
         *(f"Disallow: {pattern}" for pattern in ROBOTS_DISALLOW_QUERIES),
         "",
