@@ -234,7 +234,8 @@ class NoEnglishLeftOnRussianPages(Record):
     ]
 
     def test_no_english_interface_phrase_remains(self):
-        pattern = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, self.ENGLISH)))
+        phrases = "|".join(map(re.escape, self.ENGLISH))
+        pattern = re.compile(rf"\b(?:{phrases})\b")
         for url in self.localised_pages():
             with self.subTest(url=url):
                 text = VisibleText(self.page(f"/ru{url}")).text
