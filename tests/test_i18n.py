@@ -106,6 +106,8 @@ class Record(TestCase):
             "/sources/",
             f"/sources/{self.source.pk}/",
             "/search/?q=memorial",
+            "/about/",
+            "/methodology/",
             "/data/",
         ]
 
@@ -172,6 +174,78 @@ class RussianPages(Record):
         for url in ["/xx/", "/xx/organisations/", "/de/organisations/", "/en-gb/", "/ru-xx/"]:
             with self.subTest(url=url):
                 self.assertEqual(self.client.get(url).status_code, 404)
+
+
+class VisibleText(HTMLParser):
+    """What a reader sees or hears of a page: its text (not scripts or styles) and the
+    attributes read out or shown (aria-label, title, placeholder, alt, data-label)."""
+
+    ATTRIBUTES = {"aria-label", "title", "placeholder", "alt", "data-label"}
+
+    def __init__(self, html):
+        super().__init__()
+        self.parts = []
+        self._skip = 0
+        self.feed(html)
+        self.text = "\n".join(self.parts)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        self.parts.extend(value for name, value in attrs if name in self.ATTRIBUTES and value)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.parts.append(data.strip())
+
+
+class NoEnglishLeftOnRussianPages(Record):
+    """Every kind of public page under /ru/ says nothing of its interface in English."""
+
+    # Interface phrases of the lists, details, footnotes, cite block, change log, charts and
+    # explainer pages; none of them occurs in the test record's own data.
+    ENGLISH = [
+        "Sources",
+        "Designations",
+        "Cite this page",
+        "Permanent link",
+        "Last updated",
+        "Change log",
+        "Export",
+        "Headquarters",
+        "Also known as",
+        "Official number",
+        "Penalties",
+        "Amendments",
+        "Timeline",
+        "Cited by",
+        "Publisher",
+        "Reliability",
+        "No published",
+        "Latest designations",
+        "The record in numbers",
+        "results for",
+        "About",
+        "Methodology",
+    ]
+
+    def test_no_english_interface_phrase_remains(self):
+        phrases = "|".join(map(re.escape, self.ENGLISH))
+        pattern = re.compile(rf"\b(?:{phrases})\b")
+        for url in self.localised_pages():
+            with self.subTest(url=url):
+                text = VisibleText(self.page(f"/ru{url}")).text
+                self.assertEqual(sorted(set(pattern.findall(text))), [], url)
+
+    def test_english_pages_keep_their_wording(self):
+        text = VisibleText(self.page("/organisations/memorial/")).text
+        for phrase in ["Sources", "Designations", "Cite this page", "Last updated", "Change log"]:
+            with self.subTest(phrase=phrase):
+                self.assertIn(phrase, text)
 
 
 class Switch(Record):

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpResponse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from tracker import shapes
 from tracker.choices import State
@@ -76,8 +77,10 @@ def _date_note(item, display):
     if item.feed_date is not None:
         return display
     if item.first_published:
-        return f"date unknown; published on this site on {item.first_published:%-d %B %Y}"
-    return "date unknown"
+        return _("date unknown; published on this site on %(date)s") % {
+            "date": f"{item.first_published:%-d %B %Y}"
+        }
+    return _("date unknown")
 
 
 def designation_entries(queryset):
@@ -129,11 +132,11 @@ def _evidence(item, title):
 def _designation_item(request, item):
     parts = [f"{item.get_kind_display()}, {_date_note(item, item.date_display)}"]
     if item.authority:
-        parts.append(f"by {item.authority}")
+        parts.append(_("by %(authority)s") % {"authority": item.authority})
     if item.law:
-        parts.append(f"under {item.law}")
+        parts.append(_("under %(law)s") % {"law": item.law})
     if item.revoked_date:
-        parts.append(f"(revoked {item.revoked_display})")
+        parts.append(_("(revoked %(date)s)") % {"date": item.revoked_display})
     return {
         **_evidence(item, f"{item.organisation.name}: {item.get_kind_display()}"),
         "description": " ".join(parts) + ".",
@@ -182,8 +185,8 @@ def atom_response(request, title, subtitle, page_url, items, describe):
 def designation_feed(request, queryset, page_url):
     return atom_response(
         request,
-        "Repression Tracker: designations",
-        "Organisations declared undesirable, foreign agents and the like, with sources.",
+        _("Repression Tracker: designations"),
+        _("Organisations declared undesirable, foreign agents and the like, with sources."),
         page_url,
         designation_entries(queryset),
         _designation_item,
@@ -193,8 +196,8 @@ def designation_feed(request, queryset, page_url):
 def case_event_feed(request, cases, page_url):
     return atom_response(
         request,
-        "Repression Tracker: case events",
-        "Arrests, searches, hearings, verdicts and releases in the cases listed, with sources.",
+        _("Repression Tracker: case events"),
+        _("Arrests, searches, hearings, verdicts and releases in the cases listed, with sources."),
         page_url,
         event_entries(cases),
         _event_item,

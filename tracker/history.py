@@ -4,6 +4,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.manager import HistoryManager
 
 from tracker.choices import State
@@ -34,10 +36,10 @@ def first_versions(reason="Loaded from the seed record"):
 # Never named in the public change log: bookkeeping, and who made the change.
 UNLISTED_FIELDS = {"id", "created_at", "updated_at", "url_key", "state"}
 STATE_MOVES = {
-    State.PUBLISHED: "Published",
-    State.WITHDRAWN: "Withdrawn from the site",
-    State.REVIEW: "Sent to review",
-    State.DRAFT: "Returned to draft",
+    State.PUBLISHED: gettext_lazy("Published"),
+    State.WITHDRAWN: gettext_lazy("Withdrawn from the site"),
+    State.REVIEW: gettext_lazy("Sent to review"),
+    State.DRAFT: gettext_lazy("Returned to draft"),
 }
 
 
@@ -52,9 +54,9 @@ class LogEntry:
 def describe(version, previous, fields):
     """What `version` changed relative to `previous` (None for the first version)."""
     if previous is None or version.history_type == "+":
-        return "Record created"
+        return _("Record created")
     if version.history_type == "-":
-        return "Record deleted"
+        return _("Record deleted")
     parts = []
     old_state, new_state = getattr(previous, "state", None), getattr(version, "state", None)
     if old_state != new_state and new_state in STATE_MOVES:
@@ -65,8 +67,8 @@ def describe(version, previous, fields):
         if getattr(version, field.attname) != getattr(previous, field.attname)
     ]
     if changed:
-        parts.append(f"Changed: {', '.join(changed)}")
-    return "; ".join(parts) or "Edited"
+        parts.append(_("Changed: %(fields)s") % {"fields": ", ".join(changed)})
+    return "; ".join(str(part) for part in parts) or _("Edited")
 
 
 def change_log(record, limit=20):

@@ -59,6 +59,8 @@ localised = [
     path("sources/", public_page(views.SourceListView.as_view()), name="source-list"),
     path("sources/<id:pk>/", public_page(views.SourceDetailView.as_view()), name="source-detail"),
     path("search/", public_page(views.SearchView.as_view()), name="search"),
+    path("about/", public_page(pages.AboutView.as_view()), name="about"),
+    path("methodology/", public_page(pages.MethodologyView.as_view()), name="methodology"),
     # The index of bulk releases is a page to read; the files it lists are not.
     path("data/", data_views.data_index, name="data"),
 ]
@@ -72,8 +74,6 @@ unlocalised = [
         public_page(views.DesignationListView.as_view(default_format="atom")),
         name="designation-feed",
     ),
-    path("about/", public_page(pages.AboutView.as_view()), name="about"),
-    path("methodology/", public_page(pages.MethodologyView.as_view()), name="methodology"),
     # For crawlers: an index of paged sitemaps (tracker/sitemaps.py), robots.txt naming it.
     path("sitemap.xml", public_page(sitemaps.index), name="sitemap"),
     path("sitemap-<slug:section>.xml", public_page(sitemaps.section), name="sitemap-section"),

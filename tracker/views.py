@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, Model, OuterRef, Q
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
@@ -294,6 +295,21 @@ class CaseDetailView(RecordDetailView):
 class PersonDetailView(RecordDetailView):
     queryset = Person.objects.for_detail()
     template_name = "tracker/person_detail.html"
+
+
+# The kinds of record a source can be cited by, as the source's page names them
+# (`{% translate citation.content_type.name context "record kind" %}`): the models'
+# verbose names, listed here so that makemessages collects them.
+CITED_KINDS = (
+    pgettext_lazy("record kind", "organisation"),
+    pgettext_lazy("record kind", "designation"),
+    pgettext_lazy("record kind", "law"),
+    pgettext_lazy("record kind", "law amendment"),
+    pgettext_lazy("record kind", "penalty"),
+    pgettext_lazy("record kind", "case"),
+    pgettext_lazy("record kind", "case event"),
+    pgettext_lazy("record kind", "person"),
+)
 
 
 class SourceDetailView(RecordDetailView):

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 
 from tracker.models.search import SearchKind
 
@@ -106,7 +107,7 @@ def _aliases(record):
 
 DISPLAY = {
     SearchKind.ORGANISATION: Display(
-        "Organisations",
+        _("Organisations"),
         "tracker:organisation-list",
         title=lambda o: o.name,
         other_names=lambda o: [o.short_name, *_aliases(o)],
@@ -114,7 +115,7 @@ DISPLAY = {
         prefetch=("aliases",),
     ),
     SearchKind.LAW: Display(
-        "Laws",
+        _("Laws"),
         "tracker:law-list",
         title=lambda law: law.title,
         other_names=lambda law: [law.number, law.short_title, *_aliases(law)],
@@ -122,10 +123,10 @@ DISPLAY = {
         prefetch=("aliases",),
     ),
     SearchKind.CASE: Display(
-        "Cases", "tracker:case-list", title=lambda c: c.title, body=lambda c: c.summary
+        _("Cases"), "tracker:case-list", title=lambda c: c.title, body=lambda c: c.summary
     ),
     SearchKind.PERSON: Display(
-        "People",
+        _("People"),
         "tracker:person-list",
         title=lambda p: p.name,
         other_names=_aliases,

@@ -103,7 +103,10 @@ def citation(context, record, last_updated):
         ("howpublished", "\\url{" + url + "}"),
     ]
     if updated:
-        fields += [("year", str(updated.year)), ("note", f"Last updated {updated.isoformat()}")]
+        fields += [
+            ("year", str(updated.year)),
+            ("note", gettext("Last updated %(date)s") % {"date": updated.isoformat()}),
+        ]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return {
         "url": url,
