@@ -197,6 +197,20 @@ class HomeChartsTest(ChartData):
             self.assertRegex(svg.get("viewBox"), r"^0 0 \d+ \d+")
             self.assertNotIn("style=", html)  # the CSP forbids style attributes
 
+    def test_coordinates_stay_numbers_in_every_language(self):
+        # Russian writes decimals with a comma; SVG coordinates must not follow it.
+        geometry = {"x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "width", "height", "dy"}
+        for language in ("en-gb", "ru"):
+            prefix = "" if language == "en-gb" else f"/{language}"
+            content = self.client.get(f"{prefix}/").content.decode()
+            for chart_id in ("chart-designations-per-year", "chart-cases-by-status"):
+                svg = svg_of(figure(content, chart_id))
+                for element in svg.iter():
+                    for name in geometry & set(element.attrib):
+                        with self.subTest(language=language, chart=chart_id, attribute=name):
+                            float(element.get(name))
+                self.assertNotIn(",", svg.get("viewBox"))
+
     def test_home_page_query_count(self):
         cache.clear()  # render the page, not serve the copy setUp left in the page cache
         # Data version, six counts, latest designations and events, and one query per chart.
