@@ -118,14 +118,6 @@ class Law(AliasedMixin, CitedModel, PartialDatesMixin, TrackedModel):
     def get_absolute_url(self):
         return reverse("tracker:law-detail", args=[self.slug])
 
-    @property
-    def adopted_display(self):
-        return self.partial_date("adopted_date")
-
-    @property
-    def signature_display(self):
-        return self.partial_date("signature_date")
-
 
 class LawAlias(Alias):
     """Another name of a law: its name in the original language, a nickname, an old title."""

@@ -228,9 +228,5 @@ class Designation(CitedModel, PartialDatesMixin, TrackedModel):
         return self.partial_date("decision_date")
 
     @property
-    def register_display(self):
-        return self.partial_date("register_date")
-
-    @property
     def revoked_display(self):
         return self.partial_date("revoked_date")

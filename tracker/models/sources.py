@@ -174,10 +174,6 @@ class Source(PartialDatesMixin, TrackedModel):
                 )
 
     @property
-    def published_display(self):
-        return self.partial_date("published_date")
-
-    @property
     def is_unverified(self):
         return self.reliability == Reliability.UNVERIFIED
 
