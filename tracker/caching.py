@@ -30,6 +30,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
+from django.utils.translation import get_language
 from simple_history.models import HistoricalChanges
 
 from tracker.models import DataVersion, LoginFailure, SearchEntry
@@ -59,6 +60,25 @@ def code_fingerprint():
             stat = path.stat()
             digest.update(f"{path.relative_to(root)}:{stat.st_mtime_ns}:{stat.st_size}".encode())
     return digest.hexdigest()[:12]
+
+
+def data_version(*models):
+    """A token that changes whenever a row of any of `models` changes (of any tracker model
+    when none is given). Cached fragments are keyed by it."""
+    version = DataVersion.current()
+    return f"{version.number}.{version.changed_at.timestamp():.6f}"
+
+
+def cached_fragment(name, models, render):
+    """The HTML `render()` returns, rendered once per version of the `models` it shows (and
+    per language and code), then taken from the cache: for parts of pages that are the
+    same on many pages, such as a filter form's long lists of laws and countries."""
+    key = f"fragment:{name}:{get_language()}:{data_version(*models)}:{code_fingerprint()}"
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html)
+    return html
 
 
 def _has_session(request):
