@@ -1,5 +1,7 @@
 """HTTP caching: anonymous readers revalidate cheaply; editors always see fresh pages."""
 
+import os
+
 import pytest
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
@@ -150,3 +152,31 @@ def test_static_files_are_compressed_fingerprinted_and_cached_for_a_decade(tmp_p
     assert response["Content-Encoding"] == "gzip"
     assert "immutable" in response["Cache-Control"]
     assert "max-age=315360000" in response["Cache-Control"]
+
+
+@pytest.mark.django_db(False)
+def test_code_fingerprint_is_the_same_on_every_server(tmp_path, settings):
+    """Two checkouts of one release, at different places and written at different times,
+    share cached pages and ETags; the collected static files may live outside either."""
+    from tracker.caching import code_fingerprint
+
+    static = tmp_path / "static-elsewhere"
+    static.mkdir()
+    (static / "staticfiles.json").write_text('{"paths": {}}')
+    settings.STATIC_ROOT = static
+    fingerprints = []
+    for number, name in enumerate(["server-a", "server-b"]):
+        root = tmp_path / name
+        (root / "templates").mkdir(parents=True)
+        page = root / "templates" / "base.html"
+        page.write_text("<html></html>")
+        os.utime(page, ns=(number * 10**12, number * 10**12))
+        settings.BASE_DIR = root
+        code_fingerprint.cache_clear()
+        fingerprints.append(code_fingerprint())
+    page.write_text("<html>changed</html>")
+    code_fingerprint.cache_clear()
+    changed = code_fingerprint()
+    code_fingerprint.cache_clear()
+    assert fingerprints[0] == fingerprints[1]
+    assert changed != fingerprints[1]

@@ -44,7 +44,8 @@ UNTRACKED = {DataVersion, LoginFailure, SearchEntry}
 @functools.cache
 def code_fingerprint():
     """A short hash of the code, templates and translations that render pages (the same in
-    every worker): a new catalogue changes every ETag, so no one keeps a page in old words."""
+    every worker and on every server): a new catalogue changes every ETag, so no one keeps a
+    page in old words."""
     root = Path(settings.BASE_DIR)
     digest = hashlib.sha256(settings.RELEASE.encode())
     files = [
@@ -57,8 +58,11 @@ def code_fingerprint():
     ]
     for path in files:
         if path.is_file():
-            stat = path.stat()
-            digest.update(f"{path.relative_to(root)}:{stat.st_mtime_ns}:{stat.st_size}".encode())
+            # Names and contents, not times: every server of a release computes the same
+            # fingerprint wherever its checkout lives, so they share cached pages and ETags.
+            name = path.relative_to(root) if path.is_relative_to(root) else path.name
+            digest.update(f"{name}:".encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:12]
 
 
