@@ -49,7 +49,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from tracker import synthetic
+from bench import synthetic
 from tracker.models import Case, CaseEvent, Charge, Designation, Law, Organisation, Person, Source
 
 BARE_URL = "/bench/bare/"
