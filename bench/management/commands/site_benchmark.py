@@ -1,27 +1,29 @@
-"""Load-test every kind of public page under gunicorn with wrk, over the synthetic record.
+"""The site benchmark: this project against Datasette 0.65 on the same synthetic record.
 
-What it measures, on the database DATABASE_URL points at (built once by tracker.synthetic,
-100,000 cases; a database holding real records is refused):
+Run by `make bench` (README "Benchmarks", docs/performance.md) with bench.settings, on the
+database DATABASE_URL points at, which must hold the synthetic record (`make bench-data`).
 
-- the pages: home, every list unfiltered and with one to three representative filters,
-  one detail page of each kind, two searches, the designations feed, and /bench/bare/
-  (tracker/bench.py), a view that goes through every middleware but touches neither the
-  database nor a template: the ceiling of this stack on this machine;
-- queries per request, in this process with the test client: once to render the page
-  (Django's cache emptied first) and once for an identical request right after it;
-- throughput and latency: gunicorn (sync workers, as `make run` serves) in a subprocess,
-  then wrk against each address in turn for --duration seconds. A small Lua script makes
-  wrk print one machine-readable line (requests, duration, median, 95th percentile,
-  errors), read by parse_wrk(). Requests per second are shown as a fraction of the bare
-  view's, which is measured first and again last (the faster run is the ceiling). wrk asks
-  for the same address again and again, so it mostly measures the page cache
-  (tracker.caching); run with PAGE_CACHE=0 to measure rendering instead;
-- the CSV export of every published case, downloaded once through gunicorn while a thread
-  samples the resident memory of every gunicorn worker every 20 ms.
+1. Workloads over random addresses. For each workload (case detail, organisation detail,
+   filtered case list, search) a list of addresses is drawn from the data, the same records
+   or queries for both sides: `/cases/<slug>/` here and the row page
+   `/<db>/tracker_case/<pk>` on Datasette, `/cases/?status=…&page=…` here and the filtered
+   table page `?status=…&_next=…` there, `/search/?q=…` here and the FTS table search
+   `?_search=…` there. wrk (`-c8`) picks one address at random for every request (WRK_SCRIPT
+   reads the list), so neither side serves one cached answer again and again. This project
+   runs under gunicorn (sync workers) twice: with the page cache off (PAGE_CACHE=0, what a
+   reader meets after an edit) and on; Datasette runs as `datasette serve -i` on a copy of
+   the SQLite file with FTS enabled on the case title and summary (sqlite-utils). With
+   --servers 2 (the PostgreSQL variant) two gunicorn processes serve as two "servers" and
+   wrk's connections are split between them.
+2. The full CSV export of the published cases, downloaded once from each side while a thread
+   samples the resident memory of the serving processes every 20 ms.
+3. In-process render times: the test client, page cache off, Django's cache emptied before
+   each kind of page, then the median time over random addresses of that kind, and the
+   queries to render one with the cache emptied.
 
-Then it checks the targets (TARGETS, EXPORT_PEAK_MB) and says by how much each is met or
-missed. Timings depend on the machine and on whatever else it runs: compare runs made on
-the same machine, and look at the fractions of the bare view more than at raw numbers.
+Each result is checked against its target (WORKLOAD_TARGETS, EXPORT_*, RENDER_TARGETS_MS,
+MAX_QUERIES) and the report says by how much it is met or missed. Timings depend on the
+machine and whatever else it runs: compare runs made in one go on one machine.
 """
 
 import contextlib
@@ -29,8 +31,11 @@ import csv
 import dataclasses
 import http.client
 import io
+import math
 import os
+import random
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -46,18 +51,38 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import NoReverseMatch, reverse
 
 from bench import synthetic
-from tracker.models import Case, CaseEvent, Charge, Designation, Law, Organisation, Person, Source
+from tracker.choices import State
+from tracker.models import Case, Organisation
+from tracker.models.public import public_models
 
 BARE_URL = "/bench/bare/"
 EXPORT_URL = "/cases/?format=csv"
 HOST = "localhost"  # in ALLOWED_HOSTS by default
+DATASETTE_DB = "db"  # the copy is db.sqlite3, so Datasette serves it under /db/
+MAX_PAGE = 20  # list pages are drawn from 1..20 (fewer when the filter has fewer)
 
-# wrk calls done() once at the end; latencies and the duration are in microseconds.
+# wrk reads the addresses from the file BENCH_URLS names and asks for one at random each
+# time; done() prints one machine-readable line (latencies and duration in microseconds).
 WRK_SCRIPT = """\
+local paths = {}
+for line in io.lines(os.getenv("BENCH_URLS")) do paths[#paths + 1] = line end
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("seed", threads)
+end
+init = function(args)
+  math.randomseed(seed or 1)
+end
+request = function()
+  return wrk.format(nil, paths[math.random(#paths)])
+end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("BENCH %d %d %d %d %d\\n", summary.requests, summary.duration,
@@ -66,20 +91,20 @@ done = function(summary, latency, requests)
 end
 """
 
-# (what, kind of page, measure, comparison, limit, unit) — see check_targets().
-TARGETS = [
-    ("detail pages at >= 50% of bare req/s", "detail", "percent", ">=", 50, "%"),
-    ("list pages at >= 30% of bare req/s", "list", "percent", ">=", 30, "%"),
-    ("list pages, median < 20 ms", "list", "median_ms", "<", 20, " ms"),
-    ("detail pages, median < 10 ms", "detail", "median_ms", "<", 10, " ms"),
-    ("every page at <= 12 queries to render", None, "queries", "<=", 12, " queries"),
-]
-EXPORT_PEAK_MB = 150
-COMPARISONS = {
-    ">=": lambda value, limit: value >= limit,
-    "<": lambda value, limit: value < limit,
-    "<=": lambda value, limit: value <= limit,
+# Workload: (minimum ratio of this project's req/s to Datasette's) — issue 14's targets.
+WORKLOAD_TARGETS = {
+    "case detail": 4,
+    "organisation detail": 4,
+    "filtered case list": 3,
+    "search": 20,
 }
+EXPORT_TARGET = 1.5  # Datasette's seconds / this project's seconds
+EXPORT_PEAK_MB = 150
+RENDER_TARGETS_MS = {"home": 10, "list": 8, "detail": 4}
+MAX_QUERIES = 12
+
+
+# ---------------------------------------------------------------- results and their parsing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,41 +128,6 @@ class WrkResult:
         return self.p95_us / 1000
 
 
-@dataclasses.dataclass(frozen=True)
-class Page:
-    kind: str  # ceiling, home, list, detail, search or feed
-    url: str
-
-
-@dataclasses.dataclass(frozen=True)
-class PageResult:
-    page: Page
-    wrk: WrkResult
-    queries: int  # to render the page
-    repeat_queries: int  # to serve it again right after
-
-    def percent_of(self, bare):
-        return percent_of(self.wrk.requests_per_second, bare.wrk.requests_per_second)
-
-    def measure(self, name, bare):
-        if name == "percent":
-            return self.percent_of(bare)
-        if name == "median_ms":
-            return self.wrk.median_ms
-        return self.queries
-
-
-@dataclasses.dataclass(frozen=True)
-class ExportResult:
-    seconds: float
-    bytes: int
-    rows: int
-    peak_mb: float  # the largest resident set of any gunicorn worker during the download
-    before_mb: float  # the largest one just before it
-    queries: int
-    complete: bool
-
-
 def parse_wrk(output):
     """The WrkResult from the BENCH line WRK_SCRIPT makes wrk print."""
     for line in output.splitlines():
@@ -146,78 +136,291 @@ def parse_wrk(output):
     raise ValueError(f"No BENCH line in wrk's output:\n{output}")
 
 
-def percent_of(requests_per_second, bare_requests_per_second):
-    if not bare_requests_per_second:
-        return 0.0
-    return 100 * requests_per_second / bare_requests_per_second
+def combine(results):
+    """One WrkResult for wrk runs made at the same time against several servers.
+
+    Requests and errors add up over the longest duration; the median is the mean of the
+    medians weighted by requests (an approximation), the 95th percentile the worst one.
+    """
+    requests = sum(result.requests for result in results)
+    median = (
+        round(sum(result.median_us * result.requests for result in results) / requests)
+        if requests
+        else 0
+    )
+    return WrkResult(
+        requests,
+        max(result.duration_us for result in results),
+        median,
+        max(result.p95_us for result in results),
+        sum(result.errors for result in results),
+    )
 
 
-def format_table(results):
-    """The results as aligned text lines; the first result must be the bare view's."""
-    bare = results[0]
-    width = max(len(result.page.url) for result in results)
-    lines = [
-        f"{'page':<{width}}  {'kind':<7}  {'req/s':>7}  {'% of bare':>9}  {'median ms':>9}  "
-        f"{'p95 ms':>7}  {'SQL':>3}  {'SQL again':>9}  {'errors':>6}"
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    name: str
+    ours: list  # addresses on this site
+    datasette: list  # the same records or queries on Datasette (empty: not compared)
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkloadResult:
+    workload: str
+    uncached: WrkResult
+    cached: WrkResult | None
+    datasette: WrkResult | None
+
+    @property
+    def ratio(self):
+        if self.datasette is None or not self.datasette.requests_per_second:
+            return None
+        return self.uncached.requests_per_second / self.datasette.requests_per_second
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportResult:
+    seconds: float
+    bytes: int
+    rows: int
+    peak_mb: float  # the largest resident set of any serving process during the download
+    complete: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderResult:
+    kind: str  # home, list, detail or search
+    page: str  # e.g. "case-list"
+    urls: int
+    median_ms: float
+    p95_ms: float
+    queries: int  # the most over the sample, to render with Django's cache emptied
+
+
+# ---------------------------------------------------------------- addresses from the data
+
+
+def pick_page(rng, rows, page_size, max_page=MAX_PAGE):
+    """A page number that exists for `rows` rows: 1 to max_page."""
+    return rng.randint(1, max(1, min(max_page, math.ceil(rows / page_size))))
+
+
+def detail_workload(name, rng, records, table, count):
+    """`count` random (pk, address) records: their pages here and their row pages there."""
+    chosen = rng.sample(records, min(count, len(records)))
+    return Workload(
+        name,
+        [url for _, url in chosen],
+        [f"/{DATASETTE_DB}/{table}/{pk}" for pk, _ in chosen],
+    )
+
+
+def filtered_list_workload(rng, pks_by_status, page_size, table, count):
+    """Case lists filtered by status, pages 1 to 20, here and on Datasette.
+
+    Datasette pages by primary key (`_next` is the last pk of the previous page), so page P
+    of a status there starts after the pk at position (P - 1) * page_size - 1 of that status,
+    in pk order: the same amount of work to skip as here.
+    """
+    statuses = sorted(status for status, pks in pks_by_status.items() if pks)
+    ours, theirs = [], []
+    for _ in range(count):
+        status = rng.choice(statuses)
+        pks = pks_by_status[status]
+        page = pick_page(rng, len(pks), page_size)
+        ours.append(f"/cases/?{urlencode({'status': status, 'page': page})}")
+        query = {"state": State.PUBLISHED, "status": status, "_size": page_size}
+        if page > 1:
+            query["_next"] = pks[(page - 1) * page_size - 1]
+        theirs.append(f"/{DATASETTE_DB}/{table}?{urlencode(query)}")
+    return Workload("filtered case list", ours, theirs)
+
+
+def search_workload(words, page_size, table):
+    return Workload(
+        "search",
+        [f"/search/?{urlencode({'q': word})}" for word in words],
+        [
+            f"/{DATASETTE_DB}/{table}?"
+            + urlencode({"_search": word, "state": State.PUBLISHED, "_size": page_size})
+            for word in words
+        ],
+    )
+
+
+def list_urls(rng, path, counts_by_field, total, page_size, count):
+    """`count` addresses of one list: unfiltered or filtered by one field, random pages.
+
+    counts_by_field: {field: {value: published rows with that value}}.
+    """
+    choices = [(None, None, total)] + [
+        (field, value, rows)
+        for field, counts in sorted(counts_by_field.items())
+        for value, rows in sorted(counts.items())
+        if value not in ("", None) and rows
     ]
-    for result in results:
-        wrk = result.wrk
-        lines.append(
-            f"{result.page.url:<{width}}  {result.page.kind:<7}  "
-            f"{wrk.requests_per_second:>7.1f}  {result.percent_of(bare):>8.0f}%  "
-            f"{wrk.median_ms:>9.1f}  {wrk.p95_ms:>7.1f}  {result.queries:>3}  "
-            f"{result.repeat_queries:>9}  {wrk.errors:>6}"
-        )
-    return lines
+    urls = []
+    for _ in range(count):
+        field, value, rows = rng.choice(choices)
+        query = {field: value} if field else {}
+        query["page"] = pick_page(rng, rows, page_size)
+        urls.append(f"{path}?{urlencode(query)}")
+    return urls
+
+
+# ---------------------------------------------------------------- reading and checking
 
 
 def number(value):
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
-def check_target(what, values, comparison, limit, unit):
-    """'met' or 'MISSED' for one target over {page: value}, with the worst page and the margin."""
-    if not values:
-        return f"{'-':<6}  {what}: no such page measured"
-    passes = COMPARISONS[comparison]
-    pick_worst = min if comparison == ">=" else max
-    worst_page, worst = pick_worst(values.items(), key=lambda item: item[1])
-    misses = [page for page, value in values.items() if not passes(value, limit)]
-    margin = f"{number(abs(worst - limit))}{' points' if unit == '%' else unit}"
-    if misses:
-        return (
-            f"MISSED  {what}: {len(misses)} of {len(values)} pages miss; "
-            f"worst {number(worst)}{unit} ({worst_page}), "
-            f"{margin} {'short' if comparison == '>=' else 'over'}"
+def verdict(value, limit, higher_is_better=True):
+    """'met' or 'MISSED', and by how much: a factor for ratios."""
+    if value is None:
+        return "-"
+    met = value >= limit if higher_is_better else value <= limit
+    factor = value / limit if higher_is_better else (limit / value if value else math.inf)
+    return f"{'met' if met else 'MISSED'} ({factor:.2f}x of target)"
+
+
+def aligned(rows):
+    """Rows of cells as text lines, the first column left-aligned, the others right-aligned."""
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def comparison_table(results, ours_export, their_export, bare=None):
+    """The workloads and the export, this project against Datasette, with the targets."""
+    rows = [
+        (
+            "workload",
+            "req/s",
+            "median ms",
+            "errors",
+            "cached req/s",
+            "Datasette req/s",
+            "ratio",
+            "target",
+            "",
         )
-    return f"met     {what}: worst {number(worst)}{unit} ({worst_page}), {margin} to spare"
-
-
-def check_targets(results, export):
-    """One line per target in TARGETS, then one for the export's memory."""
-    bare = results[0]
-    lines = []
-    for what, kind, measure, comparison, limit, unit in TARGETS:
-        values = {
-            result.page.url: result.measure(measure, bare)
-            for result in results[1:]
-            if kind is None or result.page.kind == kind
-        }
-        lines.append(check_target(what, values, comparison, limit, unit))
-    what = f"export, peak worker RSS < {EXPORT_PEAK_MB} MB"
-    lines.append(check_target(what, {EXPORT_URL: export.peak_mb}, "<", EXPORT_PEAK_MB, " MB"))
-    if not export.complete:
-        lines.append(
-            f"MISSED  export: the download of {EXPORT_URL} stopped after {export.rows:,} rows"
+    ]
+    for result in results:
+        target = WORKLOAD_TARGETS.get(result.workload)
+        ratio = result.ratio
+        rows.append(
+            (
+                result.workload,
+                f"{result.uncached.requests_per_second:.1f}",
+                f"{result.uncached.median_ms:.1f}",
+                result.uncached.errors,
+                f"{result.cached.requests_per_second:.1f}" if result.cached else "-",
+                f"{result.datasette.requests_per_second:.1f}" if result.datasette else "-",
+                f"{ratio:.2f}x" if ratio is not None else "-",
+                f">= {target}x" if target else "-",
+                verdict(ratio, target) if target else "",
+            )
         )
-    return lines
+    if ours_export is not None:
+        ratio = (
+            their_export.seconds / ours_export.seconds
+            if their_export and ours_export.seconds
+            else None
+        )
+        rows.append(
+            (
+                f"CSV export ({ours_export.rows:,} rows)",
+                f"{ours_export.seconds:.1f} s",
+                "",
+                "" if ours_export.complete else "INCOMPLETE",
+                "",
+                f"{their_export.seconds:.1f} s" if their_export else "-",
+                f"{ratio:.2f}x" if ratio is not None else "-",
+                f">= {EXPORT_TARGET}x",
+                verdict(ratio, EXPORT_TARGET),
+            )
+        )
+        rows.append(
+            (
+                "export, peak worker RSS",
+                f"{ours_export.peak_mb:.0f} MB",
+                "",
+                "",
+                "",
+                f"{their_export.peak_mb:.0f} MB" if their_export else "-",
+                "",
+                f"< {EXPORT_PEAK_MB} MB",
+                "met" if ours_export.peak_mb < EXPORT_PEAK_MB else "MISSED",
+            )
+        )
+    if bare is not None:
+        rows.append(
+            (
+                "bare view (ceiling)",
+                f"{bare.requests_per_second:.1f}",
+                f"{bare.median_ms:.1f}",
+                bare.errors,
+                "",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
+    return aligned(rows)
 
 
-def faster(result, wrk):
-    """`result` with the wrk run of more requests per second, its own or `wrk`."""
-    if wrk.requests_per_second > result.wrk.requests_per_second:
-        return dataclasses.replace(result, wrk=wrk)
-    return result
+def render_table(results):
+    """In-process render times and queries per kind of page, with the targets."""
+    rows = [("page", "kind", "URLs", "median ms", "p95 ms", "target", "", "SQL", "")]
+    for result in results:
+        target = RENDER_TARGETS_MS.get(result.kind)
+        rows.append(
+            (
+                result.page,
+                result.kind,
+                result.urls,
+                f"{result.median_ms:.1f}",
+                f"{result.p95_ms:.1f}",
+                f"<= {target} ms" if target else "-",
+                verdict(result.median_ms, target, higher_is_better=False) if target else "",
+                result.queries,
+                "met" if result.queries <= MAX_QUERIES else f"MISSED (> {MAX_QUERIES})",
+            )
+        )
+    return aligned(rows)
+
+
+def summary(results, ours_export, their_export, renders):
+    """How many targets are met, of how many."""
+    checks = [
+        result.ratio >= WORKLOAD_TARGETS[result.workload]
+        for result in results
+        if result.workload in WORKLOAD_TARGETS and result.ratio is not None
+    ]
+    if ours_export is not None:
+        checks.append(ours_export.peak_mb < EXPORT_PEAK_MB and ours_export.complete)
+        if their_export is not None and ours_export.seconds:
+            checks.append(their_export.seconds / ours_export.seconds >= EXPORT_TARGET)
+    for render in renders:
+        if render.kind in RENDER_TARGETS_MS:
+            checks.append(render.median_ms <= RENDER_TARGETS_MS[render.kind])
+        checks.append(render.queries <= MAX_QUERIES)
+    return f"Targets met: {sum(checks)} of {len(checks)}."
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+# ---------------------------------------------------------------- processes
 
 
 def vmrss_mb(status_text):
@@ -274,155 +477,248 @@ class PeakRss(threading.Thread):
 
 
 def fetch(address, timeout=30):
-    """GET through gunicorn with the Host header the site accepts; return the response."""
+    """GET with the Host header the site accepts; return the response."""
     request = urllib.request.Request(address, headers={"Host": HOST})  # noqa: S310 (http only)
     return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310
 
 
+def wait_until_up(process, address, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CommandError(f"{address}: the server exited with status {process.returncode}.")
+        try:
+            with fetch(address, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.3)
+    raise CommandError(f"Nothing answered {address} within {timeout} s.")
+
+
+def settle(address, quick_ms=100, timeout=60):
+    """Wait until `address` answers within quick_ms: the requests wrk left queued are done."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        with (
+            contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
+            fetch(address, timeout=timeout) as response,
+        ):
+            response.read()
+        if (time.perf_counter() - started) * 1000 < quick_ms:
+            return
+        time.sleep(0.2)
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def download(address, pids):
+    """Download `address` once while sampling the memory of `pids`."""
+    complete = True
+    with PeakRss(pids) as peak:
+        started = time.perf_counter()
+        with fetch(address, timeout=900) as response:
+            try:
+                body = response.read()
+            except http.client.IncompleteRead as error:  # the worker died mid-download
+                body, complete = error.partial, False
+        seconds = time.perf_counter() - started
+    rows = sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8", "replace")))) - 1
+    return ExportResult(seconds, len(body), rows, peak.peak_mb, complete)
+
+
+# ---------------------------------------------------------------- the command
+
+
 class Command(BaseCommand):
     help = (
-        "Build (once) a synthetic record of 100,000 cases in the database DATABASE_URL points "
-        "at, which must be empty or hold an earlier synthetic set; serve it with gunicorn; "
-        "load every kind of public page with wrk and report requests per second (also as a "
-        "fraction of a bare view), median and 95th percentile latency, queries per request "
-        "and the memory of the CSV export, against the targets. Needs wrk on the PATH."
+        "Compare this project with Datasette 0.65 on the synthetic record (make bench-data): "
+        "wrk over random addresses per workload, page cache off and on; the full CSV export "
+        "with the workers' memory; in-process render times per kind of page; each against "
+        "its target. Needs wrk, and Datasette in .venv-datasette for the comparison."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per page")
+        parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per run")
         parser.add_argument("--connections", type=int, default=8, help="wrk connections")
         parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-        parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
+        parser.add_argument(
+            "--servers", type=int, default=1, help="gunicorn processes, wrk split among them"
+        )
+        parser.add_argument("--port", type=int, default=8765, help="first port to use")
+        parser.add_argument("--urls", type=int, default=500, help="addresses per workload")
+        parser.add_argument("--render-urls", type=int, default=25, help="per kind, in process")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--datasette",
+            default=os.environ.get("DATASETTE", ".venv-datasette/bin/datasette"),
+            help="the datasette program (sqlite-utils beside it); missing: no comparison",
+        )
+        parser.add_argument(
+            "--sqlite",
+            default=os.environ.get("BENCH_SQLITE", ""),
+            help="the SQLite file Datasette serves a copy of (default: this database, if SQLite)",
+        )
+        parser.add_argument(
+            "--quick", action="store_true", help="3 s per wrk run and fewer addresses"
+        )
+        for name in ("cached", "export", "render", "wrk"):
+            parser.add_argument(f"--no-{name}", action="store_true", help=f"skip the {name} part")
 
     def handle(self, *args, **options):
+        if options["quick"]:
+            options.update(duration=3, urls=100, render_urls=10)
         wrk = shutil.which("wrk")
-        if wrk is None:
+        if wrk is None and not options["no_wrk"]:
             raise CommandError("wrk is not installed (apt-get install wrk).")
-        if options["connections"] < options["threads"]:
-            raise CommandError("wrk needs at least as many connections as threads.")
-        self.ensure_data(options)
-        pages = self.pages()
-        self.stdout.write(f"Counting queries for {len(pages)} pages and the CSV export ...")
-        client = Client(HTTP_HOST=HOST, raise_request_exception=True)
-        queries = {page.url: self.count_queries(client, page.url) for page in pages}
-        with CaptureQueriesContext(connection) as export_queries:
-            self.get_in_process(client, EXPORT_URL)
-        connection.close()  # gunicorn's workers open their own
+        if options["connections"] < options["threads"] * options["servers"]:
+            raise CommandError("wrk needs at least as many connections as threads per server.")
+        if synthetic.has_real_records():
+            raise CommandError("This database holds real records; benchmark a synthetic set.")
+        if not synthetic.is_synthetic():
+            raise CommandError("No synthetic record in this database: run `make bench-data`.")
+        self.options = options
+        self.rng = random.Random(options["seed"])  # noqa: S311 (which addresses, not secrets)
+        self.stdout.write(f"Drawing {options['urls']} addresses per workload ...")
+        workloads = self.workloads(options["urls"])
+        renders = [] if options["no_render"] else self.render_times(options["render_urls"])
+        connection.close()  # the servers open their own
+        datasette_file = self.datasette_source()
+        with tempfile.TemporaryDirectory(prefix="site_benchmark_") as workdir:
+            workdir = Path(workdir)
+            results, ours_export, their_export, bare = [], None, None, None
+            if not options["no_wrk"]:
+                results, bare, ours_export = self.run_ours(wrk, workloads, workdir)
+            if datasette_file and not options["no_wrk"]:
+                results, their_export = self.run_datasette(
+                    wrk, workloads, results, datasette_file, workdir
+                )
+        self.report(results, ours_export, their_export, bare, renders, datasette_file)
 
-        base = f"http://127.0.0.1:{options['port']}"
-        with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-            script.write(WRK_SCRIPT)
-            script.flush()
-            gunicorn = self.start_gunicorn(options)
-            try:
-                self.wait_until_up(gunicorn, base + BARE_URL)
-                results = []
-                for page in pages:
-                    self.stdout.write(f"wrk {page.url} ...")
-                    for _ in range(2):  # warm up, and check the page answers 200
-                        self.get_through(base + page.url)
-                    measured = self.run_wrk(wrk, script.name, base + page.url, options)
-                    results.append(PageResult(page, measured, *queries[page.url]))
-                # The ceiling is measured again last, and the faster run kept: a machine that
-                # was busy or cold at the start must not lower the bar every page is held to.
-                self.stdout.write(f"wrk {BARE_URL} again ...")
-                again = self.run_wrk(wrk, script.name, base + BARE_URL, options)
-                results[0] = faster(results[0], again)
-                self.stdout.write(f"Downloading {EXPORT_URL} ...")
-                export = self.measure_export(gunicorn.pid, base + EXPORT_URL, len(export_queries))
-            finally:
-                gunicorn.terminate()
-                try:
-                    gunicorn.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    gunicorn.kill()
-                    gunicorn.wait()
-        self.report(results, export, options)
+    # ------------------------------------------------------------ what is asked for
 
-    def ensure_data(self, options):
-        try:
-            synthetic.ensure(seed=options["seed"], log=self.stdout.write)
-        except synthetic.RealRecordsError as error:
-            raise CommandError(str(error)) from error
+    def published_pks(self, model):
+        return list(model.objects.published().order_by("pk").values_list("pk", flat=True))
 
-    def pages(self):
-        """The bare view first, then real addresses from the data: lists, details, searches."""
-        organisation = (
-            Organisation.objects.published()
-            .filter(pk__in=Designation.objects.published().values("organisation"))
-            .order_by("pk")
-            .first()
+    def workloads(self, count):
+        rng, size = self.rng, settings.PAGE_SIZE
+        cases = list(Case.objects.published().order_by("pk").values_list("pk", "slug", "status"))
+        organisations = list(
+            Organisation.objects.published().order_by("pk").values_list("pk", "slug")
         )
-        designation = (
-            Designation.objects.published().filter(organisation=organisation).order_by("pk")[0]
+        pks_by_status = {}
+        for pk, _, status in cases:
+            pks_by_status.setdefault(status, []).append(pk)
+        words = sorted(
+            {
+                *synthetic.CASE_WORDS,
+                *(city for city, _ in synthetic.CITIES),
+                *(last for last, _ in synthetic.LAST_NAMES),
+            }
         )
-        case = Case.objects.published().order_by("pk").first()
-        charge = Charge.objects.filter(case=case).select_related("law").order_by("pk")[0]
-        event = CaseEvent.objects.filter(case=case, date__isnull=False).order_by("pk")[0]
-        person = Person.objects.published().order_by("pk").first()
-        law = Law.objects.published().order_by("pk").first()
-        source = Source.objects.order_by("pk").first()
-
-        def listed(path, **filters):
-            return Page("list", f"{path}?{urlencode(filters)}" if filters else path)
-
-        pages = [
-            Page("ceiling", BARE_URL),
-            Page("home", "/"),
-            listed("/organisations/"),
-            listed("/organisations/", country="RU", kind="ngo"),
-            listed("/organisations/", law=designation.law.slug),
-            listed(
-                "/organisations/",
-                designation=designation.kind,
-                year=designation.decision_date.year,
+        return [
+            detail_workload(
+                "case detail",
+                rng,
+                [(pk, reverse("tracker:case-detail", args=[slug])) for pk, slug, _ in cases],
+                Case._meta.db_table,
+                count,
             ),
-            listed("/laws/"),
-            listed("/laws/", jurisdiction="RU"),
-            listed("/laws/", kind=law.kind, jurisdiction="RU"),
-            listed("/cases/"),
-            listed("/cases/", status=case.status, year=event.date.year),
-            listed("/cases/", law=charge.law.slug),
-            listed("/cases/", country="RU", status=case.status),
-            listed("/people/"),
-            listed("/people/", country="RU"),
-            listed("/people/", role=person.role, country="RU"),
-            listed("/sources/"),
-            listed("/sources/", reliability=source.reliability if source else "primary"),
-            Page("detail", organisation.get_absolute_url()),
-            Page("detail", law.get_absolute_url()),
-            Page("detail", case.get_absolute_url()),
-            Page("detail", person.get_absolute_url()),
+            detail_workload(
+                "organisation detail",
+                rng,
+                [
+                    (pk, reverse("tracker:organisation-detail", args=[slug]))
+                    for pk, slug in organisations
+                ],
+                Organisation._meta.db_table,
+                count,
+            ),
+            filtered_list_workload(rng, pks_by_status, size, Case._meta.db_table, count),
+            search_workload([rng.choice(words) for _ in range(count)], size, Case._meta.db_table),
         ]
-        if source is not None:
-            pages.append(Page("detail", source.get_absolute_url()))
-        else:
-            self.stdout.write("No sources in this database: no source detail page measured.")
-        pages += [
-            Page("search", "/search/?q=court"),
-            Page("search", f"/search/?{urlencode({'q': organisation.name})}"),
-            Page("feed", "/feeds/designations/"),
-        ]
-        return pages
 
-    def count_queries(self, client, url):
-        """Queries to render `url` (Django's cache emptied first), then to serve it again."""
-        # This process does not serve /bench/bare/ unless BENCHMARK_VIEWS is set; the bare
-        # view's own URLconf reaches it through the same middleware.
-        if url == BARE_URL:
-            urlconf = override_settings(ROOT_URLCONF="tracker.bench")
-        else:
-            urlconf = contextlib.nullcontext()
-        with urlconf:
-            self.get_in_process(client, url)  # per-process caches: content types, templates…
-            cache.clear()
-            with CaptureQueriesContext(connection) as render:
-                self.get_in_process(client, url)
-            with CaptureQueriesContext(connection) as repeat:
-                self.get_in_process(client, url)
-        return len(render), len(repeat)
+    def render_pages(self, count):
+        """(kind, page name, addresses): home, every public list and detail page, search."""
+        rng, size = self.rng, settings.PAGE_SIZE
+        pages = [("home", "home", ["/"] * count)]
+        details = []
+        for model in public_models():
+            name = model._meta.model_name
+            try:
+                path = reverse(f"tracker:{name}-list")
+            except NoReverseMatch:
+                continue
+            published = model.objects.published()
+            # Filters on the model's fields with fixed choices (status, country, kind, …).
+            fields = [
+                field.name
+                for field in model._meta.concrete_fields
+                if field.choices and field.name != "state"
+            ]
+            counts = {
+                field: dict(published.values_list(field).annotate(n=Count("pk")).order_by())
+                for field in fields
+            }
+            total = published.count()
+            pages.append(("list", f"{name}-list", list_urls(rng, path, counts, total, size, count)))
+            if hasattr(model, "get_absolute_url"):
+                pks = self.published_pks(model)
+                chosen = rng.sample(pks, min(count, len(pks)))
+                details.append(
+                    (
+                        "detail",
+                        f"{name}-detail",
+                        [record.get_absolute_url() for record in published.filter(pk__in=chosen)],
+                    )
+                )
+        words = [*synthetic.CASE_WORDS, *(last for last, _ in synthetic.LAST_NAMES)]
+        search = [f"/search/?{urlencode({'q': rng.choice(words)})}" for _ in range(count)]
+        return [*pages, *details, ("search", "search", search)]
+
+    # ------------------------------------------------------------ in process
+
+    def render_times(self, count):
+        self.stdout.write(f"Rendering {count} addresses per kind of page in process ...")
+        client = Client(HTTP_HOST=HOST, raise_request_exception=True)
+        results = []
+        with override_settings(PAGE_CACHE=False):
+            for kind, page, urls in self.render_pages(count):
+                if not urls:
+                    continue
+                cache.clear()
+                queries = 0
+                for url in urls[:3]:
+                    cache.clear()
+                    with CaptureQueriesContext(connection) as captured:
+                        self.get_in_process(client, url)
+                    queries = max(queries, len(captured))
+                timings = []
+                for url in urls:
+                    started = time.perf_counter()
+                    self.get_in_process(client, url)
+                    timings.append((time.perf_counter() - started) * 1000)
+                results.append(
+                    RenderResult(
+                        kind,
+                        page,
+                        len(urls),
+                        statistics.median(timings),
+                        percentile(timings, 0.95),
+                        queries,
+                    )
+                )
+        return results
 
     def get_in_process(self, client, url):
         response = client.get(url)
@@ -432,110 +728,200 @@ class Command(BaseCommand):
             for _ in response.streaming_content:
                 pass
 
-    def start_gunicorn(self, options):
-        command = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "tracker.wsgi",
-            "--bind",
-            f"127.0.0.1:{options['port']}",
-            "--workers",
-            str(options["workers"]),
-            "--worker-class",
-            "sync",
-            # As `make run`: a full export of 100,000 cases streams for about 20 s.
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ]
-        self.stdout.write(f"Starting {' '.join(['python', *command[1:]])}")
-        env = {**os.environ, "BENCHMARK_VIEWS": "1"}
-        return subprocess.Popen(command, env=env)  # noqa: S603 (our own interpreter, fixed args)
+    # ------------------------------------------------------------ this project
 
-    def wait_until_up(self, gunicorn, address, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if gunicorn.poll() is not None:
-                raise CommandError(f"gunicorn exited with status {gunicorn.returncode}.")
+    def ports(self):
+        first = self.options["port"]
+        return [first + n for n in range(self.options["servers"])]
+
+    def start_gunicorn(self, port, page_cache, log):
+        command = [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{port}"]
+        command += ["--workers", str(self.options["workers"]), "--worker-class", "sync"]
+        # As `make run`: a full export streams for a while.
+        command += ["--timeout", "300", "--log-level", "warning"]
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.settings",  # for /bench/bare/
+            "PAGE_CACHE": "1" if page_cache else "0",
+        }
+        return subprocess.Popen(command, env=env, stdout=log, stderr=log)  # noqa: S603
+
+    @contextlib.contextmanager
+    def gunicorn(self, page_cache, workdir):
+        log_path = workdir / f"gunicorn-{'cached' if page_cache else 'uncached'}.log"
+        with open(log_path, "wb") as log:
+            servers = [self.start_gunicorn(port, page_cache, log) for port in self.ports()]
             try:
-                with fetch(address, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.2)
-        raise CommandError(f"gunicorn did not answer {address} within {timeout} s.")
+                for server, port in zip(servers, self.ports(), strict=True):
+                    wait_until_up(server, f"http://127.0.0.1:{port}{BARE_URL}")
+                self.stdout.write(
+                    f"gunicorn: {len(servers)} server(s) x {self.options['workers']} sync "
+                    f"workers, page cache {'on' if page_cache else 'off'}"
+                )
+                yield servers
+            finally:
+                for server in servers:
+                    stop(server)
 
-    def get_through(self, address):
-        try:
-            with fetch(address) as response:
-                response.read()
-                redirected = response.url != address
-        except urllib.error.HTTPError as error:
-            raise CommandError(f"{address} answered {error.code} through gunicorn.") from error
-        if redirected:
-            raise CommandError(f"{address} redirected to {response.url}.")
+    def run_ours(self, wrk, workloads, workdir):
+        self.settle_path = BARE_URL
+        results = {}
+        bare = ours_export = None
+        modes = [False] if self.options["no_cached"] else [False, True]
+        for page_cache in modes:
+            with self.gunicorn(page_cache, workdir) as servers:
+                bases = [f"http://127.0.0.1:{port}" for port in self.ports()]
+                if not page_cache:
+                    bare = self.run_wrk(wrk, bases, [BARE_URL], workdir)
+                for workload in workloads:
+                    self.stdout.write(
+                        f"wrk: {workload.name}, page cache {'on' if page_cache else 'off'} ..."
+                    )
+                    results.setdefault(workload.name, {})[page_cache] = self.run_wrk(
+                        wrk, bases, workload.ours, workdir
+                    )
+                if not page_cache and not self.options["no_export"]:
+                    self.stdout.write(f"Downloading {EXPORT_URL} ...")
+                    workers = [pid for server in servers for pid in child_pids(server.pid)]
+                    settle(bases[0] + BARE_URL)
+                    ours_export = download(bases[0] + EXPORT_URL, workers)
+        return (
+            [
+                WorkloadResult(name, runs[False], runs.get(True), None)
+                for name, runs in results.items()
+            ],
+            bare,
+            ours_export,
+        )
 
-    def run_wrk(self, wrk, script, address, options):
-        command = [
-            wrk,
-            f"-t{options['threads']}",
-            f"-c{options['connections']}",
-            f"-d{options['duration']}s",
-            "--latency",
-            "-s",
-            script,
-            "-H",
-            f"Host: {HOST}",
-            address,
+    def run_wrk(self, wrk, bases, paths, workdir):
+        """wrk over `paths` at random, its connections split among the servers at `bases`."""
+        for base in bases:  # what an earlier run left queued is not this run's time
+            settle(base + self.settle_path)
+        urls_file = workdir / "urls.txt"
+        urls_file.write_text("".join(f"{path}\n" for path in paths))
+        script = workdir / "random.lua"
+        script.write_text(WRK_SCRIPT)
+        options = self.options
+        connections = max(options["threads"], options["connections"] // len(bases))
+        runs = [
+            subprocess.Popen(  # noqa: S603 (wrk from PATH, arguments built here)
+                [
+                    wrk,
+                    f"-t{options['threads']}",
+                    f"-c{connections}",
+                    f"-d{options['duration']}s",
+                    "--latency",
+                    "--timeout",
+                    "30s",
+                    "-s",
+                    str(script),
+                    "-H",
+                    f"Host: {HOST}",
+                    base + paths[0],
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "BENCH_URLS": str(urls_file)},
+            )
+            for base in bases
         ]
-        completed = subprocess.run(  # noqa: S603 (wrk from PATH, arguments built here)
-            command, capture_output=True, text=True, timeout=options["duration"] + 60
-        )
-        if completed.returncode:
-            raise CommandError(f"wrk failed: {completed.stderr or completed.stdout}")
-        return parse_wrk(completed.stdout)
+        results = []
+        for run in runs:
+            out, err = run.communicate(timeout=options["duration"] + 120)
+            if run.returncode:
+                raise CommandError(f"wrk failed: {err or out}")
+            results.append(parse_wrk(out))
+        return combine(results)
 
-    def measure_export(self, master_pid, address, queries):
-        workers = child_pids(master_pid)
-        before = max((rss_mb(pid) for pid in workers), default=0.0)
-        complete = True
-        with PeakRss(workers) as peak:
-            started = time.perf_counter()
-            with fetch(address, timeout=600) as response:
-                try:
-                    body = response.read()
-                except http.client.IncompleteRead as error:  # the worker died mid-download
-                    body, complete = error.partial, False
-            seconds = time.perf_counter() - started
-        rows = sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8", "replace")))) - 1
-        return ExportResult(seconds, len(body), rows, peak.peak_mb, before, queries, complete)
+    # ------------------------------------------------------------ Datasette
 
-    def report(self, results, export, options):
-        page_cache = "on" if getattr(settings, "PAGE_CACHE", False) else "off (PAGE_CACHE=0)"
-        self.stdout.write(
-            f"\n{len(results)} pages on {connection.vendor}, page cache {page_cache}, gunicorn "
-            f"with {options['workers']} sync workers; wrk -t{options['threads']} "
-            f"-c{options['connections']} -d{options['duration']}s per page. SQL: queries to "
-            "render the page (cache emptied); SQL again: to serve it again right after.\n"
+    def datasette_source(self):
+        """The SQLite file Datasette serves a copy of, or None (with the reason said)."""
+        program = Path(self.options["datasette"])
+        if not program.exists():
+            self.stdout.write(f"No Datasette at {program} (make bench installs it): not compared.")
+            return None
+        if self.options["sqlite"]:
+            return Path(self.options["sqlite"])
+        if connection.vendor == "sqlite":
+            return Path(settings.DATABASES["default"]["NAME"])
+        self.stdout.write("Not SQLite and no BENCH_SQLITE given: Datasette is not compared.")
+        return None
+
+    def prepare_copy(self, source, workdir):
+        copy = workdir / f"{DATASETTE_DB}.sqlite3"
+        self.stdout.write(f"Copying {source.name} for Datasette, with FTS on the cases ...")
+        with sqlite3.connect(source) as original, sqlite3.connect(copy) as target:
+            original.backup(target)
+        sqlite_utils = Path(self.options["datasette"]).with_name("sqlite-utils")
+        table = Case._meta.db_table
+        subprocess.run(  # noqa: S603 (the tool beside datasette, fixed arguments)
+            [str(sqlite_utils), "enable-fts", str(copy), table, "title", "summary"],
+            check=True,
+            capture_output=True,
         )
-        for line in format_table(results):
-            self.stdout.write(line)
-        rates = [result.wrk.requests_per_second for result in results[1:]]
+        return copy
+
+    def run_datasette(self, wrk, workloads, results, source, workdir):
+        copy = self.prepare_copy(source, workdir)
+        port = self.options["port"] + self.options["servers"]
+        base = f"http://127.0.0.1:{port}"
+        command = [self.options["datasette"], "serve", "-i", str(copy)]
+        command += ["--host", "127.0.0.1", "--port", str(port)]
+        with open(workdir / "datasette.log", "wb") as log:
+            datasette = subprocess.Popen(command, stdout=log, stderr=log)  # noqa: S603
+            try:
+                self.settle_path = "/-/versions.json"
+                wait_until_up(datasette, base + self.settle_path)
+                runs = {}
+                for workload in workloads:
+                    self.stdout.write(f"wrk: {workload.name}, Datasette ...")
+                    runs[workload.name] = self.run_wrk(wrk, [base], workload.datasette, workdir)
+                export = None
+                if not self.options["no_export"]:
+                    address = f"/{DATASETTE_DB}/{Case._meta.db_table}.csv?" + urlencode(
+                        {"_stream": "on", "_size": "max", "state": State.PUBLISHED}
+                    )
+                    self.stdout.write(f"Downloading {address} from Datasette ...")
+                    settle(base + self.settle_path)
+                    export = download(base + address, [datasette.pid])
+            finally:
+                stop(datasette)
+        compared = [
+            dataclasses.replace(result, datasette=runs.get(result.workload)) for result in results
+        ]
+        return compared, export
+
+    # ------------------------------------------------------------ report
+
+    def report(self, results, ours_export, their_export, bare, renders, datasette_file):
+        options = self.options
+        page_size = settings.PAGE_SIZE
         self.stdout.write(
-            f"\nMedian over the {len(rates)} pages: {statistics.median(rates):.1f} req/s "
-            f"({percent_of(statistics.median(rates), results[0].wrk.requests_per_second):.0f}% "
-            "of bare)."
+            f"\nThis project on {connection.vendor}: {options['servers']} gunicorn server(s) x "
+            f"{options['workers']} sync workers; wrk -t{options['threads']} "
+            f"-c{options['connections']} -d{options['duration']}s over {options['urls']} random "
+            f"addresses per workload; req/s, median and errors with the page cache off "
+            f"(PAGE_CACHE=0), 'cached req/s' with it on. Datasette 0.65 (`datasette serve -i`) "
+            + (
+                f"on a copy of {datasette_file.name} (FTS on the case title and summary); "
+                f"{page_size} rows a page on both sides; ratio = this project / Datasette."
+                if datasette_file
+                else "not compared (see above)."
+            )
+            + "\n"
         )
-        self.stdout.write(
-            f"\nExport {EXPORT_URL}: {export.rows:,} rows, {export.bytes / 1e6:.1f} MB in "
-            f"{export.seconds:.1f} s, {export.queries} queries; peak worker RSS "
-            f"{export.peak_mb:.0f} MB ({export.before_mb:.0f} MB before)"
-            + ("" if export.complete else "; INCOMPLETE: the worker stopped mid-download")
-            + "."
-        )
-        self.stdout.write("\nTargets:")
-        for line in check_targets(results, export):
-            self.stdout.write(line)
+        if results or ours_export:
+            for line in comparison_table(results, ours_export, their_export, bare):
+                self.stdout.write(line)
+        if renders:
+            self.stdout.write(
+                "\nIn-process render times (test client, page cache off, Django's cache emptied "
+                f"before each kind; SQL: the most queries to render one with it emptied, target "
+                f"<= {MAX_QUERIES}):\n"
+            )
+            for line in render_table(renders):
+                self.stdout.write(line)
+        self.stdout.write("\n" + summary(results, ours_export, their_export, renders))
