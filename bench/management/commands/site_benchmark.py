@@ -911,6 +911,7 @@ class Command(BaseCommand):
                 if datasette_file
                 else "not compared (see above)."
             )
+            + f" Page cache: {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}."
             + "\n"
         )
         if results or ours_export:
