@@ -232,6 +232,7 @@ class Tally:
         self.server_errors = {"reader": 0, "editor": 0}
         self.failures = {"reader": 0, "editor": 0}  # no response, or one not expected
         self.latencies = []  # readers', in seconds
+        self.latencies_by_kind = {}  # {kind of page: [seconds]}
         self.failure_times = []
         self.examples = []
         self.attempts = []  # (case pk, marker, own) of every save sent, in order
@@ -239,7 +240,7 @@ class Tally:
         self.refused = 0
         self.failed_saves = []  # (case pk, marker, status, seconds into the run)
 
-    def count(self, role, status=None, elapsed=None, problem=None):
+    def count(self, role, status=None, elapsed=None, problem=None, kind=None):
         with self.lock:
             self.requests[role] += 1
             if status is not None and status >= 500:
@@ -251,12 +252,14 @@ class Tally:
                     self.examples.append(problem)
             elif role == "reader" and elapsed is not None:
                 self.latencies.append(elapsed)
+                self.latencies_by_kind.setdefault(kind, []).append(elapsed)
 
 
 def reader(port, pages, deadline, tally, seed):
     rng = random.Random(seed)  # noqa: S311 (which page to ask for, not a secret)
     while time.monotonic() < deadline:
-        path = rng.choice(pages)()
+        kind, page = rng.choice(pages)
+        path = page()
         started = time.monotonic()
         try:
             response = send(port, "GET", path, {"Host": f"{HOST}:{port}"})
@@ -264,7 +267,7 @@ def reader(port, pages, deadline, tally, seed):
             tally.count("reader", problem=f"GET {path}: {type(error).__name__}: {error}")
             continue
         problem = None if response.status == 200 else f"GET {path}: {response.status}"
-        tally.count("reader", response.status, time.monotonic() - started, problem)
+        tally.count("reader", response.status, time.monotonic() - started, problem, kind)
 
 
 def editor(port, admin, username, own, shared, deadline, tally, pause):
@@ -356,11 +359,25 @@ def postgres_admin(url, statements):
             db.execute(statement)
 
 
-def recreate_postgres(url):
+def recreate_postgres(url, template=None):
+    """Create the throwaway database anew: empty, or a copy of `template`'s database."""
     name = urlsplit(url).path.lstrip("/")
+    copy = f' TEMPLATE "{urlsplit(template).path.lstrip("/")}"' if template else ""
     postgres_admin(
-        url, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"']
+        url, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"{copy}']
     )
+
+
+def copy_sqlite(source_url, url):
+    """Copy the SQLite database of `source_url` into the throwaway one of `url`."""
+    import sqlite3
+
+    source = source_url.removeprefix("sqlite:///")
+    if not Path(source).is_file():
+        raise SystemExit(f"No SQLite database at {source} to copy")
+    target = url.removeprefix("sqlite:///")
+    with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
+        original.backup(copy)
 
 
 def drop_postgres(url):
@@ -368,10 +385,11 @@ def drop_postgres(url):
     postgres_admin(url, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
 
 
-def prepare(url, log):
-    """Migrate, build the synthetic record and the editors; return what the threads need."""
+def prepare(url, log, build=True):
+    """Migrate, build the synthetic record (unless `build` is false: the throwaway database
+    is a copy of one) and the editors; return what the threads need."""
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -381,8 +399,9 @@ def prepare(url, log):
     log("Migrating ...")
     call_command("migrate", verbosity=0, interactive=False)
     call_command("collectstatic", verbosity=0, interactive=False)
-    log(f"Building a synthetic record ({', '.join(f'{v} {k}' for k, v in SCALE.items())}) ...")
-    call_command("generate_synthetic", stdout=io.StringIO(), **SCALE)
+    if build:
+        log(f"Building a synthetic record ({', '.join(f'{k} {v}' for k, v in SCALE.items())}) ...")
+        call_command("generate_synthetic", stdout=io.StringIO(), **SCALE)
     editors = [f"load-editor-{n}" for n in range(1, EDITORS + 1)]
     for username in editors:
         stdin, sys.stdin = sys.stdin, io.StringIO(EDITOR_PASSWORD + "\n")
@@ -467,19 +486,19 @@ def reader_pages(rng):
             ]
         )
 
-    # Weighted as readers might be: mostly lists and detail pages.
+    # (kind, address) weighted as readers might be: mostly lists and detail pages.
     return [
-        lambda: "/",
-        a_list,
-        a_list,
-        a_filtered_list,
-        a_filtered_list,
-        a_detail,
-        a_detail,
-        a_detail,
-        a_search,
-        an_export,
-        lambda: "/feeds/designations/",
+        ("home", lambda: "/"),
+        ("list", a_list),
+        ("list", a_list),
+        ("filtered list", a_filtered_list),
+        ("filtered list", a_filtered_list),
+        ("detail", a_detail),
+        ("detail", a_detail),
+        ("detail", a_detail),
+        ("search", a_search),
+        ("export", an_export),
+        ("feed", lambda: "/feeds/designations/"),
     ]
 
 
@@ -639,6 +658,29 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+def per_kind(latencies_by_kind):
+    """Reader latencies by kind of page: requests, p50 and p95 in ms, aligned."""
+    rows = [("  reader page", "requests", "p50 ms", "p95 ms")]
+    for kind, seconds in sorted(latencies_by_kind.items()):
+        ms = [value * 1000 for value in seconds]
+        rows.append(
+            (
+                f"  {kind}",
+                len(ms),
+                f"{statistics.median(ms):.1f}",
+                f"{percentile(ms, 0.95):.1f}",
+            )
+        )
+    widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
+    return [
+        "  ".join(
+            str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+
+
 def report(tally, lost, cut, restart, options, vendor, duration):
     lat = [seconds * 1000 for seconds in tally.latencies]
     rows = [
@@ -688,6 +730,7 @@ def report(tally, lost, cut, restart, options, vendor, duration):
                 f"requests around it: {len(window)}, of which saves cut in the middle "
                 f"(answered 500, verified not saved): {len(cut)}"
             )
+    lines += per_kind(tally.latencies_by_kind)
     lines += [f"  lost: {item}" for item in lost[:10]]
     lines += [f"  failed: {item}" for item in tally.examples]
     return lines
@@ -730,6 +773,13 @@ def main(argv=None):
         help="exit 0 despite saves the restart cut in the middle, if none of them was saved "
         "(the app never runs a POST again; they are reported all the same)",
     )
+    parser.add_argument(
+        "--copy",
+        action="store_true",
+        help="run on a copy of the --database-url database (e.g. the 100,000-case synthetic "
+        "record: SQLite file copied, PostgreSQL database used as a template) instead of a "
+        "small record built for the run",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and the log")
     options = parser.parse_args(argv)
     options.page_cache = options.page_cache == "on"
@@ -751,12 +801,18 @@ def main(argv=None):
     def log(text):
         print(text, flush=True)
 
+    if options.copy and not options.database_url:
+        parser.error("--copy needs a --database-url to copy")
+    source = options.database_url if options.copy else None
     if postgres:
         log(f"Creating the throwaway database {urlsplit(url).path.lstrip('/')} ...")
-        recreate_postgres(url)
+        recreate_postgres(url, template=source)
+    elif source:
+        log(f"Copying {source} ...")
+        copy_sqlite(source, url)
     gunicorn = None
     try:
-        editors, pages, (own, shared) = prepare(url, log)
+        editors, pages, (own, shared) = prepare(url, log, build=not options.copy)
         from django.conf import settings
         from django.db import connection, connections
 

@@ -305,9 +305,6 @@ DETAIL_LIST_SIZE = 50
 LIST_COUNT_CAP = 10_000
 SEARCH_MAX_LENGTH = 200
 
-# Serve /bench/bare/ (tracker/bench.py) for `manage.py site_benchmark`; never in production.
-BENCHMARK_VIEWS = env_bool("BENCHMARK_VIEWS")
-
 # Historical jurisdictions that ISO 3166 no longer lists but the record needs.
 COUNTRIES_OVERRIDE = {"SU": gettext_lazy("Soviet Union (historical)")}
 

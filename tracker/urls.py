@@ -8,7 +8,7 @@ health check have one address each, outside any language prefix (README "Languag
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import path
 
 from tracker import public_urls
 
@@ -24,7 +24,3 @@ urlpatterns = [
     # browser asks for, and nothing redirects by Accept-Language.
     *i18n_patterns(prefix_default_language=False),
 ]
-
-if settings.BENCHMARK_VIEWS:
-    # /bench/bare/, the ceiling `manage.py site_benchmark` measures every page against.
-    urlpatterns.append(path("", include("tracker.bench")))

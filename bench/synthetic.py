@@ -5,17 +5,34 @@ them is recognisable (and the generator refuses to mix them into real data).
 Names mix Latin and Cyrillic the way a real Russian-focused tracker does:
 people carry Cyrillic aliases, some organisations are stored under their
 Russian name, laws carry article numbers like 275.1, 20.3.3 and 129-FZ.
+
+The spread is what filters meet in real data: records in 14 countries (Russia the
+largest share, not all), events from 2012 to 2026 with more in later years, every
+case status, organisation kind and person role, and about 6 % of the records of
+every kind with a publication state (UNPUBLISHED_SHARE) other than published.
 """
 
 import datetime
+import itertools
 import random
 import time
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django_countries import countries
 
-from tracker.choices import CaseStatus, DesignationKind, Reliability, SourceKind, State
+from tracker.choices import (
+    CaseStatus,
+    DesignationKind,
+    EventKind,
+    LawKind,
+    OrganisationKind,
+    PersonRole,
+    Reliability,
+    SourceKind,
+    State,
+)
 from tracker.models import (
     Case,
     CaseEvent,
@@ -80,6 +97,7 @@ LAST_NAMES = [
     ("Khodorkovsky", "Ходорковский"),
     ("Tsoi", "Цой"),
 ]
+# Russian cities first: the search benchmark looks for some of them by name.
 CITIES = [
     ("Moscow", "Москва"),
     ("Perm", "Пермь"),
@@ -114,7 +132,66 @@ ORG_TOPICS = [
     ("Women's Rights", "прав женщин"),
     ("Prisoners' Support", "помощи заключённым"),
 ]
-COUNTRIES = ["RU", "RU", "RU", "BY", "UA", "GE", "KZ", "US", "DE", "GB", "NL", "CH"]
+# (ISO code, share in %): where records are; Russia the largest, not all.
+COUNTRIES = [
+    ("RU", 40),
+    ("BY", 12),
+    ("UA", 8),
+    ("KZ", 6),
+    ("GE", 5),
+    ("AZ", 5),
+    ("DE", 4),
+    ("AM", 3),
+    ("KG", 3),
+    ("UZ", 3),
+    ("TJ", 3),
+    ("GB", 3),
+    ("US", 3),
+    ("TM", 2),
+]
+# Cities of the other countries (Russian records take CITIES).
+FOREIGN_CITIES = {
+    "BY": [("Minsk", "Минск"), ("Hrodna", "Гродно"), ("Brest", "Брест")],
+    "UA": [("Kyiv", "Киев"), ("Kharkiv", "Харьков"), ("Simferopol", "Симферополь")],
+    "KZ": [("Almaty", "Алматы"), ("Astana", "Астана")],
+    "GE": [("Tbilisi", "Тбилиси"), ("Batumi", "Батуми")],
+    "AZ": [("Baku", "Баку")],
+    "DE": [("Berlin", "Берлин"), ("Munich", "Мюнхен")],
+    "AM": [("Yerevan", "Ереван")],
+    "KG": [("Bishkek", "Бишкек"), ("Osh", "Ош")],
+    "UZ": [("Tashkent", "Ташкент"), ("Samarkand", "Самарканд")],
+    "TJ": [("Dushanbe", "Душанбе"), ("Khorog", "Хорог")],
+    "GB": [("London", "Лондон")],
+    "US": [("New York", "Нью-Йорк"), ("Washington", "Вашингтон")],
+    "TM": [("Ashgabat", "Ашхабад")],
+}
+FIRST_YEAR, LAST_DAY = 2012, datetime.date(2026, 11, 30)
+# Relative weights of values of some choices; a value not named weighs 1, so every
+# value of every choice appears.
+CASE_STATUS_WEIGHTS = {
+    CaseStatus.CONVICTED: 30,
+    CaseStatus.UNDER_INVESTIGATION: 15,
+    CaseStatus.PRETRIAL_DETENTION: 15,
+    CaseStatus.ON_TRIAL: 12,
+    CaseStatus.RELEASED: 10,
+    CaseStatus.IN_EXILE: 6,
+    CaseStatus.CLOSED: 6,
+    CaseStatus.UNKNOWN: 5,
+}
+ORGANISATION_KIND_WEIGHTS = {OrganisationKind.NGO: 10, OrganisationKind.MEDIA: 4}
+PERSON_ROLE_WEIGHTS = {PersonRole.ACTIVIST: 6, PersonRole.JOURNALIST: 4, PersonRole.DEFENDER: 4}
+DESIGNATION_KIND_WEIGHTS = {DesignationKind.FOREIGN_AGENT: 8, DesignationKind.UNDESIRABLE: 5}
+# What a case's later event is, by the case's status.
+LATER_EVENT = {
+    CaseStatus.CONVICTED: EventKind.SENTENCE,
+    CaseStatus.ON_TRIAL: EventKind.HEARING,
+    CaseStatus.RELEASED: EventKind.RELEASE,
+    CaseStatus.IN_EXILE: EventKind.EXILE,
+    CaseStatus.DECEASED: EventKind.DEATH,
+    CaseStatus.CLOSED: EventKind.VERDICT,
+}
+# The share of records of every kind in another publication state than published.
+UNPUBLISHED_SHARE = 0.06
 CASE_WORDS = [
     "court",
     "detention",
@@ -174,22 +251,76 @@ class Scale:
     sources: int = 50_000
 
 
-def _date(rng):
-    return datetime.date(2012, 1, 1) + datetime.timedelta(days=rng.randrange(13 * 365))
+class Picker:
+    """Weighted choices from a seeded random generator (cumulative weights computed once)."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.unpublished = [state for state in State.values if state != State.PUBLISHED]
+        self.countries = self.weighted(COUNTRIES)
+        years = range(FIRST_YEAR, LAST_DAY.year + 1)
+        # Later years hold more events, as a growing record does.
+        self.years = self.weighted([(year, 2 + year - FIRST_YEAR) for year in years])
+
+    def weighted(self, pairs):
+        values = [value for value, _ in pairs]
+        cumulative = list(itertools.accumulate(weight for _, weight in pairs))
+        return values, cumulative
+
+    def choice(self, weighted):
+        values, cumulative = weighted
+        return self.rng.choices(values, cum_weights=cumulative)[0]
+
+    def of(self, choices, weights):
+        """A weighted picker over every value of a TextChoices (unnamed values weigh 1)."""
+        return self.weighted([(value, weights.get(value, 1)) for value in choices.values])
+
+    def state(self):
+        """Published, or (UNPUBLISHED_SHARE of the time) any other publication state."""
+        if self.rng.random() < UNPUBLISHED_SHARE:
+            return self.rng.choice(self.unpublished)
+        return State.PUBLISHED
+
+    def country(self):
+        return self.choice(self.countries)
+
+    def city(self, country):
+        return self.rng.choice(FOREIGN_CITIES.get(country, CITIES))
+
+    def date(self, after=None):
+        """A day from 2012 to LAST_DAY, weighted to later years; or 1 month to 3 years after
+        `after` (None when that is past LAST_DAY: the case has not got that far yet)."""
+        if after is not None:
+            day = after + datetime.timedelta(days=self.rng.randrange(30, 1100))
+            return day if day <= LAST_DAY else None
+        first = datetime.date(self.choice(self.years), 1, 1)
+        last = min(LAST_DAY, datetime.date(first.year, 12, 31))
+        return first + datetime.timedelta(days=self.rng.randrange((last - first).days + 1))
 
 
-def _laws(rng, count):
+def _laws(pick, count):
+    rng = pick.rng
     laws, aliases = [], []
     for i in range(count):
         form = i % 3
-        if form == 0:
+        jurisdiction = "RU" if i % 2 == 0 else pick.country()
+        name = countries.name(jurisdiction)
+        if jurisdiction != "RU" and form != 1:
+            number = f"{300 + i // 3}.{i % 5 + 1}" if form == 0 else f"{100 + i}-Z"
+            title = (
+                f"Criminal Code of {name}, Article {number}"
+                if form == 0
+                else f"Law No. {number} of {name} on {rng.choice(ORG_TOPICS)[0].lower()}"
+            )
+            native = ""
+        elif form == 0:
             number = f"{200 + i // 3}.{i % 7 + 1}"
             title = f"Criminal Code of the Russian Federation, Article {number}"
             native = f"Статья {number} УК РФ"
         elif form == 1:
             number = f"20.{i % 30}.{i % 9 + 1}"
-            title = f"Code of Administrative Offences, Article {number}"
-            native = f"Статья {number} КоАП РФ"
+            title = f"Code of Administrative Offences of {name}, Article {number}"
+            native = f"Статья {number} КоАП РФ" if jurisdiction == "RU" else ""
         else:
             number = f"{100 + i}-FZ"
             title = f"Federal Law No. {number} on {rng.choice(ORG_TOPICS)[0].lower()}"
@@ -197,13 +328,15 @@ def _laws(rng, count):
         law = Law(
             title=title,
             slug=f"{PREFIX}law-{i}",
+            kind=LawKind.LAW if form == 2 else LawKind.ARTICLE,
             number=number,
-            jurisdiction="RU",
-            state=State.PUBLISHED,
+            jurisdiction=jurisdiction,
+            state=pick.state(),
             summary=" ".join(rng.choices(CASE_WORDS, k=20)),
         )
         laws.append(law)
-        aliases.append((i, native))
+        if native:
+            aliases.append((i, native))
     Law.objects.bulk_create(laws, batch_size=1000)
     LawAlias.objects.bulk_create(
         [LawAlias(law=laws[i], name=name, kind="transliteration") for i, name in aliases],
@@ -212,12 +345,16 @@ def _laws(rng, count):
     return laws
 
 
-def _organisations(rng, count, laws):
+def _organisations(pick, count, laws):
+    rng = pick.rng
+    kinds = pick.of(OrganisationKind, ORGANISATION_KIND_WEIGHTS)
+    designation_kinds = pick.of(DesignationKind, DESIGNATION_KIND_WEIGHTS)
     organisations, aliases, designations = [], [], []
     for i in range(count):
         word, word_ru = rng.choice(ORG_WORDS)
         topic, topic_ru = rng.choice(ORG_TOPICS)
-        city, city_ru = rng.choice(CITIES)
+        country = pick.country()
+        city, city_ru = pick.city(country)
         russian = f"{word_ru} {topic_ru} ({city_ru})"
         in_cyrillic = i % 10 == 0
         name = russian if in_cyrillic else f"{city} {word} for {topic} {i}"
@@ -227,9 +364,9 @@ def _organisations(rng, count, laws):
                 name=name,
                 slug=f"{PREFIX}org-{i}",
                 short_name=short if i % 3 == 0 else "",
-                kind="ngo",
-                country=rng.choice(COUNTRIES),
-                state=State.PUBLISHED if i % 20 else State.DRAFT,
+                kind=pick.choice(kinds),
+                country=country,
+                state=pick.state(),
                 description=" ".join(rng.choices(CASE_WORDS, k=rng.randint(10, 40))),
             )
         )
@@ -248,18 +385,20 @@ def _organisations(rng, count, laws):
             designations.append(
                 Designation(
                     organisation=organisation,
-                    kind=rng.choice([DesignationKind.UNDESIRABLE, DesignationKind.FOREIGN_AGENT]),
+                    kind=pick.choice(designation_kinds),
                     law=rng.choice(laws),
                     authority=rng.choice(["Prosecutor General's Office", "Ministry of Justice"]),
-                    decision_date=_date(rng),
-                    state=State.PUBLISHED,
+                    decision_date=pick.date(),
+                    state=pick.state(),
                 )
             )
     Designation.objects.bulk_create(designations, batch_size=1000)
     return organisations
 
 
-def _people(rng, count):
+def _people(pick, count):
+    rng = pick.rng
+    roles = pick.of(PersonRole, PERSON_ROLE_WEIGHTS)
     people, aliases = [], []
     for i in range(count):
         first, first_ru = rng.choice(FIRST_NAMES)
@@ -268,8 +407,9 @@ def _people(rng, count):
             Person(
                 name=f"{first} {last}",
                 slug=f"{PREFIX}person-{i}",
-                country="RU",
-                state=State.PUBLISHED,
+                role=pick.choice(roles),
+                country=pick.country(),
+                state=pick.state(),
                 description=" ".join(rng.choices(CASE_WORDS, k=rng.randint(5, 25))),
             )
         )
@@ -283,7 +423,14 @@ def _people(rng, count):
     return people
 
 
-def _cases(rng, count, laws, organisations, people):
+def _cases(pick, count, laws, organisations, people):
+    rng = pick.rng
+    statuses = pick.of(CaseStatus, CASE_STATUS_WEIGHTS)
+    first_events = [EventKind.ARREST, EventKind.SEARCH, EventKind.CHARGE]
+    # Charges name a law of the case's country when there is one.
+    laws_in = {}
+    for law in laws:
+        laws_in.setdefault(law.jurisdiction, []).append(law)
     through = Case.people.through
     batch = 5000
     for start in range(0, count, batch):
@@ -291,31 +438,41 @@ def _cases(rng, count, laws, organisations, people):
         for i in range(start, min(start + batch, count)):
             person = rng.choice(people)
             organisation = rng.choice(organisations)
-            city = rng.choice(CITIES)[0]
+            # Most cases are in the country of the person they are about.
+            country = person.country if rng.random() < 0.8 else pick.country()
+            city = pick.city(country)[0]
             title = rng.choice(CASE_TITLES).format(
                 person=person.name, organisation=organisation.name, city=city
             )
             summary = " ".join(rng.choices(CASE_WORDS, k=rng.randint(15, 45)))
+            status = pick.choice(statuses)
             cases.append(
                 Case(
                     title=title,
                     slug=f"{PREFIX}case-{i}",
                     summary=f"{person.name} ({city}): {summary}.",
-                    country="RU",
-                    status=rng.choice(CaseStatus.values),
+                    country=country,
+                    status=status,
                     court=f"{city} District Court",
-                    state=State.PUBLISHED if i % 25 else State.DRAFT,
+                    state=pick.state(),
                 )
             )
-            picks.append((person, rng.sample(laws, rng.randint(1, 2))))
+            local = laws_in.get(country) or laws
+            picks.append((person, rng.sample(local, min(len(local), rng.randint(1, 2))), status))
         Case.objects.bulk_create(cases, batch_size=1000)
         links, charges, events = [], [], []
-        for case, (person, charged) in zip(cases, picks, strict=True):
+        for case, (person, charged, status) in zip(cases, picks, strict=True):
             links.append(through(case_id=case.pk, person_id=person.pk))
             charges += [Charge(case=case, law=law, description=law.title) for law in charged]
-            events.append(
-                CaseEvent(case=case, kind="arrest", date=_date(rng), description="Arrested.")
-            )
+            first = rng.choice(first_events)
+            day = pick.date()
+            events.append(CaseEvent(case=case, kind=first, date=day, description=f"{first.label}."))
+            later = LATER_EVENT.get(status)
+            later_day = pick.date(after=day) if later is not None else None
+            if later_day is not None:
+                events.append(
+                    CaseEvent(case=case, kind=later, date=later_day, description=f"{later.label}.")
+                )
         through.objects.bulk_create(links, batch_size=2000)
         Charge.objects.bulk_create(charges, batch_size=2000)
         CaseEvent.objects.bulk_create(events, batch_size=2000)
@@ -335,8 +492,9 @@ PUBLISHERS = [
 ]
 
 
-def _sources(rng, count):
+def _sources(pick, count):
     """`count` sources, each cited by one or two records of any kind."""
+    rng = pick.rng
     kinds = [SourceKind.NEWS, SourceKind.NGO, SourceKind.OFFICIAL, SourceKind.COURT]
     sources = [
         Source(
@@ -344,7 +502,8 @@ def _sources(rng, count):
             url=f"https://example.org/{PREFIX}source/{i}",
             url_key=url_key(f"https://example.org/{PREFIX}source/{i}"),
             publisher=rng.choice(PUBLISHERS),
-            published_date=_date(rng),
+            published_date=pick.date(),
+            state=pick.state(),
             kind=rng.choice(kinds),
             reliability=rng.choice(Reliability.values),
             summary=" ".join(rng.choices(CASE_WORDS, k=rng.randint(5, 20))),
@@ -405,19 +564,19 @@ def has_real_records():
 
 def generate(scale=Scale(), seed=1, log=print):
     """Write the synthetic record (bulk inserts, then one index rebuild) and return timings."""
-    rng = random.Random(seed)  # noqa: S311 (test data, not secrets)
+    pick = Picker(random.Random(seed))  # noqa: S311 (test data, not secrets)
     timings = {}
     started = time.perf_counter()
     with transaction.atomic():
-        laws = _laws(rng, scale.laws)
-        organisations = _organisations(rng, scale.organisations, laws)
-        people = _people(rng, scale.people)
+        laws = _laws(pick, scale.laws)
+        organisations = _organisations(pick, scale.organisations, laws)
+        people = _people(pick, scale.people)
         timings["laws, organisations, people"] = time.perf_counter() - started
         log(f"  laws, organisations and people: {timings['laws, organisations, people']:.1f} s")
-        _cases(rng, scale.cases, laws, organisations, people)
+        _cases(pick, scale.cases, laws, organisations, people)
         timings["cases"] = time.perf_counter() - started - sum(timings.values())
         log(f"  cases, charges and events: {timings['cases']:.1f} s")
-        _sources(rng, scale.sources)
+        _sources(pick, scale.sources)
         timings["sources"] = time.perf_counter() - started - sum(timings.values())
         log(f"  sources and citations: {timings['sources']:.1f} s")
         index.rebuild()

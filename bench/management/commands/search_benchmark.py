@@ -9,7 +9,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from tracker import search, synthetic
+from bench import synthetic
+from tracker import search
 from tracker.models import Law, Organisation, Person
 
 

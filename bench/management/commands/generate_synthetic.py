@@ -5,7 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker import synthetic
+from bench import synthetic
 
 
 class Command(BaseCommand):
