@@ -171,17 +171,22 @@ class SQLiteBackend:
             best = (
                 f"FROM (SELECT rowid, {weights} AS score FROM {fts} WHERE {fts} MATCH %s "
                 f"ORDER BY score, rowid {candidates}) best "
-                f"JOIN tracker_searchentry e ON e.id = best.rowid WHERE {public} ORDER BY"
+                f"JOIN tracker_searchentry e ON e.id = best.rowid WHERE"
             )
             names_sql = f"""
                 SELECT e.object_id AS object_id, 0 AS tier,
                     CASE WHEN {exact} THEN 0 ELSE 1 END AS sub, best.score AS score
-                {best} sub, score, best.rowid LIMIT %s
+                {best} {public} ORDER BY sub, score, best.rowid LIMIT %s
             """
             if by_relevance:
-                other_sql = (
-                    f"SELECT e.object_id, 1, 0, best.score {best} score, best.rowid LIMIT %s"
-                )
+                # Scored as matches of the whole query: a row matching in other text only
+                # scores the same as for the query "not in names", which FTS5 scores slower.
+                other_sql = f"""
+                    SELECT e.object_id, 1, 0, best.score {best}
+                    best.rowid NOT IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)
+                    AND {public} ORDER BY score, best.rowid LIMIT %s
+                """
+                other_params = [expression, names, *public_params, limit]
             else:
                 # Ordering by rowid lets FTS5 stop after `limit` rows; bm25 must score every match.
                 other_sql = f"""
@@ -189,6 +194,7 @@ class SQLiteBackend:
                     FROM {fts} f JOIN tracker_searchentry e ON e.id = f.rowid
                     WHERE {fts} MATCH %s AND {public} ORDER BY f.rowid DESC LIMIT %s
                 """
+                other_params = [f"({expression}) NOT {names}", *public_params, limit]
             sql = f"""
                 SELECT '{kind}', object_id, tier, sub, score FROM (
                     SELECT * FROM ({names_sql})
@@ -196,8 +202,7 @@ class SQLiteBackend:
                     SELECT * FROM ({other_sql})
                 )
             """
-            params = [*exact_params, names, *public_params, limit]
-            params += [f"({expression}) NOT {names}", *public_params, limit]
+            params = [*exact_params, names, *public_params, limit, *other_params]
             parts.append((sql, params))
         return _ranked_by_kind(parts, limit)
 
