@@ -17,7 +17,8 @@ Each backend answers four questions:
   Past `cap` matches, where relevance would mean scoring every one, recency
   replaces it: for text matches on SQLite (most recently indexed first; FTS5
   scores names fast enough), for name and text matches on PostgreSQL (newest
-  record first, exact names still leading).
+  record first, exact names still leading). On SQLite only the best-scored
+  RANKED_CANDIDATES of a tier are read from the entries (see `SQLiteBackend.ranked`).
 - `similar(words, kinds, limit)`: (kind, id) of records whose names are close to
   the words, for "did you mean".
 """
