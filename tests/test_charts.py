@@ -213,8 +213,9 @@ class HomeChartsTest(ChartData):
 
     def test_home_page_query_count(self):
         cache.clear()  # render the page, not serve the copy setUp left in the page cache
-        # Data version, six counts, latest designations and events, and one query per chart.
-        with self.assertNumQueries(11):
+        # The data version for the page and for each of its three parts (tracker.home); every
+        # count in one query, the latest designations and events, and one query per chart.
+        with self.assertNumQueries(9):
             self.client.get("/")
 
 

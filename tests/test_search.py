@@ -10,7 +10,7 @@ from tests.admin_forms import admin_form_data
 from tracker import search
 from tracker.choices import State
 from tracker.models import Organisation, SearchEntry
-from tracker.search import clean_query, text
+from tracker.search import backends, clean_query, text
 
 pytestmark = pytest.mark.django_db
 
@@ -253,6 +253,20 @@ class TestRankingAndGrouping:
             if group.kind == "organisation"
         ]
         assert [hit.record for hit in group.hits] == [exact, in_name]
+
+    def test_drafts_among_the_best_candidates_never_leave_a_group_short(self, monkeypatch):
+        # Only the best-scored candidates are read; when drafts fill them, every match is.
+        monkeypatch.setattr(backends, "RANKED_CANDIDATES", 2)
+        for n in range(3):
+            factories.OrganisationFactory(name=f"Perm {n}", state=State.DRAFT)
+        published = [
+            factories.OrganisationFactory(name=f"Perm Regional Centre {n}") for n in range(3)
+        ]
+        [group] = [
+            group for group in search.find(clean_query("perm")) if group.kind == "organisation"
+        ]
+        assert group.count == 3
+        assert sorted(hit.record.pk for hit in group.hits) == [record.pk for record in published]
 
     def test_matched_words_are_highlighted_in_title_and_snippet(self, client):
         factories.OrganisationFactory(

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, Model, OuterRef, Q
+from django.db.models import Exists, Model, OuterRef
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -11,13 +11,12 @@ from django.utils.translation import pgettext_lazy
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
-from tracker import charts, feeds, filters, search, shapes
+from tracker import charts, feeds, filters, home, search, shapes
 from tracker.exports import EXPORTERS, export_filename
 from tracker.footnotes import build_footnotes
 from tracker.history import change_log, last_updated
 from tracker.models import (
     Case,
-    CaseEvent,
     Charge,
     Citation,
     Designation,
@@ -346,34 +345,14 @@ class SourceDetailView(RecordDetailView):
 
 
 class HomeView(TemplateView):
+    """The record in numbers, the latest records and two charts: parts cached per version of
+    what each shows (tracker.home)."""
+
     template_name = "tracker/home.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        designations = Designation.objects.published()
-        # One query for both numbers, by the same rule as every "unverified" mark.
-        evidence = designations.with_evidence().aggregate(
-            total=Count("pk"), confirmed=Count("pk", filter=Q(evidence_confirmed=True))
-        )
-        context["counts"] = {
-            "organisations": Organisation.objects.published().count(),
-            "designations": evidence["total"],
-            "designations_confirmed": evidence["confirmed"],
-            "designations_unverified": evidence["total"] - evidence["confirmed"],
-            "laws": Law.objects.published().count(),
-            "cases": Case.objects.published().count(),
-            "people": Person.objects.published().count(),
-            "sources": Source.objects.published().count(),
-        }
-        context["latest_designations"] = Designation.objects.for_list()[:8]
-        # EXISTS rather than a join on the case's state, so the (date, id) index drives.
-        context["latest_events"] = (
-            CaseEvent.objects.published()
-            .filter(date__isnull=False)
-            .select_related("case")
-            .order_by("-date", "-id")[:8]
-        )
-        context["charts"] = charts.home_charts()
+        context.update(numbers=home.numbers(), latest=home.latest(), charts=home.pictures())
         return context
 
 

@@ -56,6 +56,14 @@ def confirmed_condition(model):
     return Exists(checked)
 
 
+def evidence_dependencies():
+    """The models whose rows `confirmed_condition` reads: public citations and their sources."""
+    from .public import public_dependencies
+    from .sources import Citation, Source
+
+    return public_dependencies(Citation, Source)
+
+
 class EvidenceMixin:
     """`evidence`: "confirmed" or "unverified", read from `with_evidence()`'s annotation."""
 

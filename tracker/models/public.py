@@ -71,6 +71,31 @@ def cited_models():
     )
 
 
+def public_dependencies(*models):
+    """`models` and every model whose rows decide which of their rows are public, by the
+    rule above: the records each is part of or shows (any cited model for a citation), and
+    the citations that make a source public. A part of a page cached per version of what
+    it shows is keyed by these, so that publishing an organisation reaches its designations.
+    """
+    found, pending = [], list(models)
+    while pending:
+        model = pending.pop(0)
+        if model in found:
+            continue
+        found.append(model)
+        for name in owner_fields(model):
+            field = model._meta.get_field(name)
+            if isinstance(field, GenericForeignKey):
+                pending.extend(cited_models())
+            else:
+                pending.append(field.related_model)
+        if _cited_rule(model):
+            from .sources import Citation
+
+            pending.append(Citation)
+    return tuple(found)
+
+
 def public_condition(model):
     """A Q matching the public rows of `model` (see the module docstring).
 

@@ -91,18 +91,21 @@ class Group:
 
 @dataclass(frozen=True)
 class Display:
-    """How the search page shows one kind: heading, list page, title, other names, text."""
+    """How the search page shows one kind: heading, list page, title, other names, text.
+
+    With `aliases`, records come with `alias_names`, their aliases' names in order.
+    """
 
     label: str
     list_url: str
     title: Callable
     other_names: Callable = lambda record: []
     body: Callable = lambda record: ""
-    prefetch: tuple = ()
+    aliases: bool = False
 
 
 def _aliases(record):
-    return [alias.name for alias in record.aliases.all()]
+    return record.alias_names
 
 
 DISPLAY = {
@@ -112,7 +115,7 @@ DISPLAY = {
         title=lambda o: o.name,
         other_names=lambda o: [o.short_name, *_aliases(o)],
         body=lambda o: o.description,
-        prefetch=("aliases",),
+        aliases=True,
     ),
     SearchKind.LAW: Display(
         _("Laws"),
@@ -120,7 +123,7 @@ DISPLAY = {
         title=lambda law: law.title,
         other_names=lambda law: [law.number, law.short_title, *_aliases(law)],
         body=lambda law: law.summary,
-        prefetch=("aliases",),
+        aliases=True,
     ),
     SearchKind.CASE: Display(
         _("Cases"), "tracker:case-list", title=lambda c: c.title, body=lambda c: c.summary
@@ -131,17 +134,31 @@ DISPLAY = {
         title=lambda p: p.name,
         other_names=_aliases,
         body=lambda p: p.description,
-        prefetch=("aliases",),
+        aliases=True,
     ),
 }
 
 
 def _published(kind, ids):
-    """The published records with these ids, in the order of the ids."""
+    """The published records with these ids, in the order of the ids.
+
+    Aliases come as plain names from one query (model instances and prefetching cost more
+    than the rest of the search page).
+    """
     if not ids:
         return []
-    records = KINDS[kind].model().objects.published().filter(pk__in=ids)
-    records = {record.pk: record for record in records.prefetch_related(*DISPLAY[kind].prefetch)}
+    model = KINDS[kind].model()
+    records = {
+        record.pk: record for record in model.objects.published().filter(pk__in=ids).order_by()
+    }
+    if DISPLAY[kind].aliases:
+        relation = model._meta.get_field("aliases")
+        owner = relation.field.attname
+        names = relation.related_model.objects.filter(**{f"{owner}__in": list(records)})
+        for record in records.values():
+            record.alias_names = []
+        for owner_id, name in names.values_list(owner, "name"):
+            records[owner_id].alias_names.append(name)
     return [records[pk] for pk in ids if pk in records]
 
 
@@ -173,6 +190,15 @@ def find(query, per_group=20):
         groups.append(group)
     wanted = {group.kind: (models[group.kind], not group.capped) for group in groups if group.count}
     ranked = engine.ranked(wanted, query.terms, per_group) if wanted else {}
+    # Rarely, the best-scored candidates hold too few public records to fill a group: those
+    # groups are ranked again over every match.
+    short = {
+        kind: wanted[kind]
+        for kind in wanted
+        if len(ranked.get(kind, [])) < min(per_group, counts[kind])
+    }
+    if short:
+        ranked |= engine.ranked(short, query.terms, per_group, exhaustive=True)
     for group in groups:
         records = _published(group.kind, ranked.get(group.kind, []))
         group.hits = [_hit(group.kind, record, query.terms) for record in records]

@@ -17,21 +17,26 @@ Each backend answers four questions:
   Past `cap` matches, where relevance would mean scoring every one, recency
   replaces it: for text matches on SQLite (most recently indexed first; FTS5
   scores names fast enough), for name and text matches on PostgreSQL (newest
-  record first, exact names still leading).
+  record first, exact names still leading). On SQLite only the best-scored
+  RANKED_CANDIDATES of a tier are read from the entries (see `SQLiteBackend.ranked`).
 - `similar(words, kinds, limit)`: (kind, id) of records whose names are close to
   the words, for "did you mean".
 """
 
 import difflib
+import functools
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
+from tracker.models.public import public_dependencies
 from tracker.models.search import SUGGESTED_KINDS
 
 from . import text
 
 SUGGEST_CANDIDATES = 50
+# Matches of one tier scored by relevance that are read further (see SQLiteBackend.ranked).
+RANKED_CANDIDATES = 200
 SUGGEST_MIN_SIMILARITY = 0.6
 
 
@@ -39,11 +44,29 @@ def _public(model):
     """SQL (and its parameters) true when the entry `e` is a public record of `model`.
 
     Compiled from `model.objects.published()`, so search follows the one rule of
-    `tracker.models.public` rather than a copy of it.
+    `tracker.models.public` rather than a copy of it; compiled once per database for rules
+    that name no content type (compiling cost more than running the search's queries).
     """
-    query = model.objects.published().filter(pk=RawSQL("e.object_id", ())).values("pk")
-    sql, params = query.query.get_compiler(connection=connection).as_sql()
+    if _names_content_types(model):
+        return _compile_public(model, connection.alias)
+    return _compiled_public(model, connection.alias)
+
+
+def _names_content_types(model):
+    """Whether the rule reaches a citation, whose SQL holds content type ids (which a
+    database that is flushed and filled again may number anew)."""
+    from tracker.models import Citation
+
+    return Citation in public_dependencies(model)
+
+
+def _compile_public(model, alias):
+    query = model.objects.published().filter(pk=RawSQL("e.object_id", ())).order_by().values("pk")
+    sql, params = query.query.get_compiler(using=alias).as_sql()
     return f"EXISTS ({sql})", list(params)
+
+
+_compiled_public = functools.lru_cache(maxsize=None)(_compile_public)
 
 
 def _exact_sql(terms):
@@ -127,38 +150,60 @@ class SQLiteBackend:
             params += [expression, *public_params]
         return _counts(parts, params)
 
-    def ranked(self, wanted, terms, limit):
-        """{kind: ids} for `wanted` = {kind: (model, by_relevance)}, in one query."""
+    def ranked(self, wanted, terms, limit, exhaustive=False):
+        """{kind: ids} for `wanted` = {kind: (model, by_relevance)}, in one query.
+
+        Relevance is scored by FTS5 alone, and only the best RANKED_CANDIDATES of a tier are
+        then read from the entries (reading an entry costs more than scoring it) to be checked
+        for an exact name and for being public. `exhaustive` reads every match instead, for
+        when those candidates left a tier short (see `find`).
+        """
         expression = self.expression(terms)
         names = f"{{names keys}} : ({expression})"
         exact, exact_params = _exact_sql(terms)
+        candidates = "" if exhaustive else f"LIMIT {int(RANKED_CANDIDATES)}"
         parts = []
         for kind, (model, by_relevance) in wanted.items():
             fts = self.table(kind)
             public, public_params = _public(model)
-            rows = f"FROM {fts} f JOIN tracker_searchentry e ON e.id = f.rowid"
             weights = f"bm25({fts}, 10.0, 4.0, 1.0)"
-            # Ordering by rowid lets FTS5 stop after `limit` rows; bm25 must score every match.
-            other_order = f"{weights}, f.rowid" if by_relevance else "f.rowid DESC"
-            other_score = weights if by_relevance else "-f.rowid"
+
+            # The best-scored matches, from the full-text index alone; then the entries.
+            best = (
+                f"FROM (SELECT rowid, {weights} AS score FROM {fts} WHERE {fts} MATCH %s "
+                f"ORDER BY score, rowid {candidates}) best "
+                f"JOIN tracker_searchentry e ON e.id = best.rowid WHERE"
+            )
+            names_sql = f"""
+                SELECT e.object_id AS object_id, 0 AS tier,
+                    CASE WHEN {exact} THEN 0 ELSE 1 END AS sub, best.score AS score
+                {best} {public} ORDER BY sub, score, best.rowid LIMIT %s
+            """
+            if by_relevance:
+                # Scored as matches of the whole query: a row matching in other text only
+                # scores the same as for the query "not in names", which FTS5 scores slower.
+                other_sql = f"""
+                    SELECT e.object_id, 1, 0, best.score {best}
+                    best.rowid NOT IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)
+                    AND {public} ORDER BY score, best.rowid LIMIT %s
+                """
+                other_params = [expression, names, *public_params, limit]
+            else:
+                # Ordering by rowid lets FTS5 stop after `limit` rows; bm25 must score every match.
+                other_sql = f"""
+                    SELECT e.object_id, 1, 0, -f.rowid
+                    FROM {fts} f JOIN tracker_searchentry e ON e.id = f.rowid
+                    WHERE {fts} MATCH %s AND {public} ORDER BY f.rowid DESC LIMIT %s
+                """
+                other_params = [f"({expression}) NOT {names}", *public_params, limit]
             sql = f"""
                 SELECT '{kind}', object_id, tier, sub, score FROM (
-                    SELECT * FROM (
-                        SELECT e.object_id AS object_id, 0 AS tier,
-                            CASE WHEN {exact} THEN 0 ELSE 1 END AS sub, {weights} AS score
-                        {rows} WHERE {fts} MATCH %s AND {public}
-                        ORDER BY sub, score, f.rowid LIMIT %s
-                    )
+                    SELECT * FROM ({names_sql})
                     UNION ALL
-                    SELECT * FROM (
-                        SELECT e.object_id, 1, 0, {other_score}
-                        {rows} WHERE {fts} MATCH %s AND {public}
-                        ORDER BY {other_order} LIMIT %s
-                    )
+                    SELECT * FROM ({other_sql})
                 )
             """
-            params = [*exact_params, names, *public_params, limit]
-            params += [f"({expression}) NOT {names}", *public_params, limit]
+            params = [*exact_params, names, *public_params, limit, *other_params]
             parts.append((sql, params))
         return _ranked_by_kind(parts, limit)
 
@@ -213,8 +258,10 @@ class PostgresBackend:
             params += [*public_params, expression]
         return _counts(parts, params)
 
-    def ranked(self, wanted, terms, limit):
-        """{kind: ids} for `wanted` = {kind: (model, by_relevance)}: one query, plus `_newest`."""
+    def ranked(self, wanted, terms, limit, exhaustive=False):
+        """{kind: ids} for `wanted` = {kind: (model, by_relevance)}: one query, plus `_newest`.
+
+        Every match is considered (`exhaustive` is for the SQLite backend's candidates)."""
         exact, exact_params = _exact_sql(terms)
         query = "to_tsquery('simple', %s)"
         expression = self.expression(terms)

@@ -273,11 +273,27 @@ def _word_matches(word, terms):
     return False
 
 
+@lru_cache(maxsize=64)
+def _matcher(terms):
+    """`_word_matches` for one query's terms, remembering each word's answer: a page of hits
+    asks about the same words again and again."""
+    known = {}
+
+    def word_matches(word):
+        found = known.get(word)
+        if found is None:
+            found = known[word] = _word_matches(word, terms)
+        return found
+
+    return word_matches
+
+
 def _marked(text, terms):
     """The text in pieces: plain strings, and the matched words wrapped in <mark>."""
     pieces, position = [], 0
+    word_matches = _matcher(tuple(terms))
     for match in TEXT_WORD.finditer(text or ""):
-        if _word_matches(match.group(), terms):
+        if word_matches(match.group()):
             pieces.append(text[position : match.start()])
             pieces.append(format_html("<mark>{}</mark>", match.group()))
             position = match.end()
@@ -292,14 +308,16 @@ def highlight(text, terms):
 
 def matches(text, terms):
     """Whether any word of the text matches the terms."""
-    return any(_word_matches(word, terms) for word in TEXT_WORD.findall(text or ""))
+    word_matches = _matcher(tuple(terms))
+    return any(word_matches(word) for word in TEXT_WORD.findall(text or ""))
 
 
 def snippet(text, terms, before=12, after=24):
     """A short excerpt around the first matched word, highlighted; '' when nothing matched."""
     text = " ".join((text or "").split())
     words = list(TEXT_WORD.finditer(text))
-    first = next((i for i, word in enumerate(words) if _word_matches(word.group(), terms)), None)
+    word_matches = _matcher(tuple(terms))
+    first = next((i for i, word in enumerate(words) if word_matches(word.group())), None)
     if first is None:
         return ""
     start_index = max(first - before, 0)
