@@ -442,3 +442,31 @@ class CachedSelectTests(TestCase):
         russian = self.client.get("/ru/cases/").content.decode()
         self.assertIn(">Россия</option>", russian)
         self.assertIn(b">Russia</option>", self.client.get("/cases/").content)
+
+
+class ListCountTests(TestCase):
+    """A list's count is kept per data version: paging or sorting does not count again, and
+    any change to the record counts afresh."""
+
+    @classmethod
+    def setUpTestData(cls):
+        factories.CaseFactory.create_batch(3, status="convicted")
+
+    def queries(self, url):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as context:
+            response = self.client.get(url)
+        return response, len(context.captured_queries)
+
+    def test_counted_once_per_version(self):
+        self.client.get("/cases/?status=released")  # draws the selects of the filter form
+        first, counted = self.queries("/cases/?status=convicted")
+        self.assertContains(first, "3 results.")
+        again, cached = self.queries("/cases/?status=convicted&sort=title&page=1")
+        self.assertContains(again, "3 results.")
+        self.assertEqual(cached, counted - 1)
+        factories.CaseFactory(status="convicted")
+        self.assertContains(self.client.get("/cases/?status=convicted&page=1"), "4 results.")
+        self.assertContains(self.client.get("/cases/?status=released"), "0 results.")
