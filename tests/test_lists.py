@@ -389,3 +389,84 @@ class CellLabelTests(TestCase):
                 for row in rows:
                     cells = re.findall(r"<td( data-label=\"([^\"]*)\")?", row)
                     self.assertEqual([label for _, label in cells], headers)
+
+
+class CachedSelectTests(TestCase):
+    """The long selects (countries, laws) are drawn once and only the chosen option marked: the
+    same HTML as Django's Select, and never an option list older than the laws."""
+
+    @classmethod
+    def setUpTestData(cls):
+        factories.LawFactory(title="Law on <foreign> agents & others", slug="a-b", number="1")
+        factories.LawFactory(title="Treaty", slug="treaty", jurisdiction="")
+        factories.LawFactory(title="Draft law", slug="draft", state="draft")
+
+    def test_same_html_as_the_plain_select(self):
+        from django import forms
+
+        from tracker.filters import CachedOptionsSelect, OrganisationFilter
+
+        values = [None, "", "RU", "UA", "a-b", "treaty", "draft", "nope", '"><b>', "a&b", ["UA"]]
+        for filterset_class in (CaseListFilter, DesignationListFilter, OrganisationFilter):
+            fields = filterset_class().form.fields
+            for name, field in fields.items():
+                if not isinstance(field.widget, CachedOptionsSelect):
+                    continue
+                plain = forms.Select(choices=field.choices)
+                for value in values:
+                    with self.subTest(filterset_class.__name__, name=name, value=value):
+                        attrs = {"id": f"id_{name}"}
+                        for _ in range(2):  # drawn, then from the cache
+                            self.assertEqual(
+                                field.widget.render(name, value, attrs),
+                                plain.render(name, value, attrs),
+                            )
+
+    def test_one_option_chosen(self):
+        content = self.client.get("/designations/?designated_by=RU&country=RU&law=a-b").content
+        self.assertEqual(content.decode().count(" selected>"), 4)  # with the sort's default
+        self.assertIn(b'<option value="a-b" selected>', content)
+
+    def test_options_follow_the_laws(self):
+        self.assertNotIn(b"Newly published", self.client.get("/cases/").content)
+        law = Law.objects.get(slug="draft")
+        law.title, law.state = "Newly published", "published"
+        law.save()
+        self.assertIn(b"Newly published", self.client.get("/cases/").content)
+        law.state = "draft"
+        law.save()
+        self.assertNotIn(b"Newly published", self.client.get("/cases/").content)
+
+    def test_each_language_its_own_options(self):
+        self.assertIn(b">Russia</option>", self.client.get("/cases/").content)
+        russian = self.client.get("/ru/cases/").content.decode()
+        self.assertIn(">Россия</option>", russian)
+        self.assertIn(b">Russia</option>", self.client.get("/cases/").content)
+
+
+class ListCountTests(TestCase):
+    """A list's count is kept per data version: paging or sorting does not count again, and
+    any change to the record counts afresh."""
+
+    @classmethod
+    def setUpTestData(cls):
+        factories.CaseFactory.create_batch(3, status="convicted")
+
+    def queries(self, url):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as context:
+            response = self.client.get(url)
+        return response, len(context.captured_queries)
+
+    def test_counted_once_per_version(self):
+        self.client.get("/cases/?status=released")  # draws the selects of the filter form
+        first, counted = self.queries("/cases/?status=convicted")
+        self.assertContains(first, "3 results.")
+        again, cached = self.queries("/cases/?status=convicted&sort=title&page=1")
+        self.assertContains(again, "3 results.")
+        self.assertEqual(cached, counted - 1)
+        factories.CaseFactory(status="convicted")
+        self.assertContains(self.client.get("/cases/?status=convicted&page=1"), "4 results.")
+        self.assertContains(self.client.get("/cases/?status=released"), "0 results.")

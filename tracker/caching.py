@@ -19,6 +19,7 @@ A request that carries a session cookie (an editor, or anyone who has logged in)
 bypasses all of this and gets `Cache-Control: private, no-cache, no-store`.
 """
 
+import contextvars
 import functools
 import hashlib
 from pathlib import Path
@@ -39,6 +40,9 @@ from tracker.models import DataVersion, LoginFailure, SearchEntry
 MAX_CACHED_BYTES = 1024 * 1024
 # Not the public record: bookkeeping, and login throttling.
 UNTRACKED = {DataVersion, LoginFailure, SearchEntry}
+# The data version a public page is being rendered for (read once, for its ETag): the
+# fragments of that page are keyed by it rather than by a second read.
+_page_version = contextvars.ContextVar("page_version", default=None)
 
 
 @functools.cache
@@ -69,7 +73,7 @@ def code_fingerprint():
 def data_version(*models):
     """A token that changes whenever a row of any of `models` changes (of any tracker model
     when none is given). Cached fragments are keyed by it."""
-    version = DataVersion.current()
+    version = _page_version.get() or DataVersion.current()
     return f"{version.number}.{version.changed_at.timestamp():.6f}"
 
 
@@ -135,9 +139,13 @@ def public_page(view):
             content, content_type = cached
             response = HttpResponse(content, content_type=content_type)
         else:
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and callable(response.render):
-                response.render()
+            token = _page_version.set(version)
+            try:
+                response = view(request, *args, **kwargs)
+                if hasattr(response, "render") and callable(response.render):
+                    response.render()
+            finally:
+                _page_version.reset(token)
             if keep and _keepable(response):
                 cache.set(key, (response.content, response["Content-Type"]))
         if response.status_code == 200:

@@ -1,8 +1,13 @@
 """Pagination that never counts more rows than a reader could page through."""
 
+import hashlib
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
+
+from tracker.caching import cached_fragment
+from tracker.models.public import public_models
 
 
 class CappedPaginator(Paginator):
@@ -14,8 +19,21 @@ class CappedPaginator(Paginator):
 
     cap = settings.LIST_COUNT_CAP
 
+    def __init__(self, *args, count_key=None, **kwargs):
+        """`count_key` names what is counted (the list and its filters): the count is then
+        kept per version of the public record, so paging through a list counts it once."""
+        super().__init__(*args, **kwargs)
+        self.count_key = count_key
+
     @cached_property
     def _bounded_count(self):
+        if self.count_key is None:
+            return self._count_rows()
+        digest = hashlib.sha256(self.count_key.encode()).hexdigest()[:32]
+        # Every public model: a filter may reach any of them (charges, events, people…).
+        return cached_fragment(f"list-count:{digest}", public_models(), self._count_rows)
+
+    def _count_rows(self):
         # Only the ids, unordered: annotations and sorting are for the rows shown, not the count.
         return self.object_list.order_by().values("pk")[: self.cap + 1].count()
 

@@ -136,6 +136,14 @@ class PublicListView(FilterView):
         query = params.urlencode()
         return request.build_absolute_uri(f"{path}?{query}" if query else path)
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        # The same list with the same filters has the same count on every page, in any order.
+        params = self.request.GET.copy()
+        for name in (self.page_kwarg, "format", "sort"):
+            params.pop(name, None)
+        key = f"{self.request.resolver_match.view_name}?{params.urlencode()}"
+        return super().get_paginator(queryset, per_page, count_key=key, **kwargs)
+
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get(self.page_kwarg))

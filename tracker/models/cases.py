@@ -5,7 +5,6 @@ import re
 from django.db import models
 from django.db.models import F, OuterRef, Prefetch, Subquery
 from django.db.models.signals import post_delete, post_save
-from django.urls import reverse
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -20,6 +19,7 @@ from .base import (
     PublicQuerySet,
     PublishableQuerySet,
     TrackedModel,
+    detail_url,
     precision_field,
     with_sources,
 )
@@ -80,7 +80,7 @@ class Person(AliasedMixin, CitedModel, TrackedModel):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("tracker:person-detail", args=[self.slug])
+        return detail_url("tracker:person-detail", self.slug)
 
 
 class PersonAlias(Alias):
@@ -197,7 +197,7 @@ class Case(CitedModel, PartialDatesMixin, TrackedModel):
         )
 
     def get_absolute_url(self):
-        return reverse("tracker:case-detail", args=[self.slug])
+        return detail_url("tracker:case-detail", self.slug)
 
 
 class Charge(models.Model):

@@ -2,7 +2,6 @@
 
 from django.db import models
 from django.db.models import Count, Prefetch, Q
-from django.urls import reverse
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -17,6 +16,7 @@ from .base import (
     PublicQuerySet,
     PublishableQuerySet,
     TrackedModel,
+    detail_url,
     precision_field,
     with_sources,
 )
@@ -116,7 +116,7 @@ class Law(AliasedMixin, CitedModel, PartialDatesMixin, TrackedModel):
         return self.short_title or self.title
 
     def get_absolute_url(self):
-        return reverse("tracker:law-detail", args=[self.slug])
+        return detail_url("tracker:law-detail", self.slug)
 
 
 class LawAlias(Alias):

@@ -3,7 +3,6 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch
-from django.urls import reverse
 from django.utils.translation import gettext
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -19,6 +18,7 @@ from .base import (
     PublishableQuerySet,
     TrackedModel,
     date_not_before,
+    detail_url,
     precision_field,
     web_address,
     web_address_only,
@@ -104,7 +104,7 @@ class Organisation(AliasedMixin, CitedModel, TrackedModel):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("tracker:organisation-detail", args=[self.slug])
+        return detail_url("tracker:organisation-detail", self.slug)
 
 
 class OrganisationAlias(Alias):

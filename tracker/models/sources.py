@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from tracker.choices import Reliability, SourceKind
@@ -20,6 +19,7 @@ from .base import (
     PublicQuerySet,
     PublishableQuerySet,
     TrackedModel,
+    detail_url,
     precision_field,
     web_address,
     web_address_only,
@@ -160,7 +160,7 @@ class Source(PartialDatesMixin, TrackedModel):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("tracker:source-detail", args=[self.pk])
+        return detail_url("tracker:source-detail", self.pk)
 
     def clean(self):
         super().clean()

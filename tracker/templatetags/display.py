@@ -9,6 +9,9 @@
   shows for it).
 - `{{ amount|money:currency }}`: `15,000 RUB` (grouped in the active language; exports stay raw).
 - `{% permalink record %}`: the record's stable absolute address, on its canonical path.
+- `{{ case.country|country_name }}` and `{% choice_label case "status" %}`: what
+  `case.country.name` and `case.get_status_display` give, each name translated once per
+  language and process rather than once per row (lists show fifty rows).
 
 The library is a template builtin (settings.TEMPLATES), so templates need no `{% load %}`.
 """
@@ -19,10 +22,37 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django_countries import countries
 
 from tracker.models.base import format_partial_date, partial_date_iso
 
 register = template.Library()
+
+_country_names = {}  # by language, then country code
+_choice_labels = {}  # by field and language, then stored value
+
+
+@register.filter
+def country_name(country):
+    """`country.name` (a CountryField's value), from the names translated so far."""
+    names = _country_names.setdefault(translation.get_language(), {})
+    code = str(country)
+    name = names.get(code)
+    if name is None:
+        name = names[code] = countries.name(code)
+    return name
+
+
+@register.simple_tag
+def choice_label(record, name):
+    """`record.get_<name>_display()`: the label of the choice stored in the field `name`."""
+    field = record._meta.get_field(name)
+    key = (field, translation.get_language())
+    labels = _choice_labels.get(key)
+    if labels is None:
+        labels = _choice_labels[key] = {value: str(label) for value, label in field.flatchoices}
+    value = getattr(record, field.attname)
+    return labels.get(value, value)
 
 
 @register.simple_tag
