@@ -6,9 +6,11 @@ at least one of its *public* citations cites a source graded other than "unverif
 source it rests on is unverified, or it cites nothing at all (nothing a reader could check).
 
 The rule is a single query expression, `confirmed_condition(model)`, annotated by
-`with_evidence()` on every cited model's queryset as `evidence_confirmed`. Lists, detail pages,
-home-page counts, feeds, exports and the API all read that annotation (through the
-`evidence` property of `EvidenceMixin`), so they cannot disagree.
+`with_evidence()` on every cited model's queryset as `evidence_confirmed`. Lists, home-page
+counts, feeds, exports and the API all read that annotation (through the `evidence` property
+of `EvidenceMixin`), so they cannot disagree. A detail page already holds every citation of
+the public records it shows (for their footnotes): `confirmed_by(citations)` is the same rule
+evaluated on them in memory (tracker.footnotes sets it), with no extra query.
 """
 
 from django.db.models import Exists, OuterRef
@@ -54,6 +56,13 @@ def confirmed_condition(model):
         .exclude(source__reliability=Reliability.UNVERIFIED)
     )
     return Exists(checked)
+
+
+def confirmed_by(citations):
+    """`confirmed_condition` evaluated in memory, on every citation of one *public* record
+    (loaded with their sources). A citation is public when the record it cites is (it is part
+    of that record), so these are exactly the record's public citations."""
+    return any(citation.source.reliability != Reliability.UNVERIFIED for citation in citations)
 
 
 class EvidenceMixin:

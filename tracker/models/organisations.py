@@ -43,26 +43,21 @@ class OrganisationQuerySet(PublishableQuerySet):
         """Everything the organisation page shows, in a fixed number of queries."""
         from .cases import Case
 
-        return (
-            self.published()
-            .with_evidence()
-            .prefetch_related(
-                "aliases",
-                with_sources(),
-                Prefetch(
-                    "designations",
-                    queryset=Designation.objects.published()
-                    .with_evidence()
-                    .select_related("law")
-                    .prefetch_related(with_sources()),
-                    to_attr="public_designations",
-                ),
-                Prefetch(
-                    "cases",
-                    queryset=Case.objects.published().order_by("title"),
-                    to_attr="public_cases",
-                ),
-            )
+        return self.published().prefetch_related(
+            "aliases",
+            with_sources(),
+            Prefetch(
+                "designations",
+                queryset=Designation.objects.published()
+                .select_related("law")
+                .prefetch_related(with_sources()),
+                to_attr="public_designations",
+            ),
+            Prefetch(
+                "cases",
+                queryset=Case.objects.published().order_by("title"),
+                to_attr="public_cases",
+            ),
         )
 
 
