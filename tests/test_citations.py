@@ -189,8 +189,8 @@ class EvidenceMarkTests(TestCase):
         # Detail pages read the mark from the citations their footnotes load.
         checked = set()
         for model in cited_models():
-            for record in model.objects.published().with_evidence().prefetch_related(
-                with_sources()
+            for record in (
+                model.objects.published().with_evidence().prefetch_related(with_sources())
             ):
                 self.assertEqual(
                     confirmed_by(record.citations.all()), record.evidence_confirmed, record
