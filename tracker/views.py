@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, Model, OuterRef, Q
+from django.db.models import Count, Model, Q
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -269,8 +269,10 @@ class LawDetailView(RecordDetailView):
         context = super().get_context_data(**kwargs)
         law = self.object
         designations = Designation.objects.for_list().filter(law=law)
+        # From the law's charges (its index) to their cases, each looked up by primary key:
+        # an EXISTS per case would test every published case.
         cases = Case.objects.published().filter(
-            Exists(Charge.objects.filter(case=OuterRef("pk"), law=law))
+            pk__in=Charge.objects.filter(law=law).values("case_id")
         )
         # The newest few of each; the filtered lists page through the rest.
         context["designations"], context["more_designations"] = _first(designations)
@@ -322,11 +324,12 @@ class SourceDetailView(RecordDetailView):
         return []  # a source is what footnotes point at; it cites nothing itself
 
     def get_context_data(self, **kwargs):
-        """Pair each public citation with its record: one query per kind of record."""
+        """Pair each public citation with its record: one query per kind of record.
+
+        A citation is public when the record it cites is, so the citations are filtered once,
+        by loading only the public records they cite (not also by `Citation.published()`)."""
         context = super().get_context_data(**kwargs)
-        citations = list(
-            Citation.objects.published().filter(source=self.object).select_related("content_type")
-        )
+        citations = list(Citation.objects.filter(source=self.object).select_related("content_type"))
         ids_by_model = {}
         for citation in citations:
             model = citation.content_type.model_class()
