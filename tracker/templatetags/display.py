@@ -16,6 +16,7 @@ The library is a template builtin (settings.TEMPLATES), so templates need no `{%
 from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.exceptions import DisallowedHost
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -80,6 +81,17 @@ def money(amount, currency=""):
         return ""
     grouped = intcomma(amount)
     return f"{grouped} {currency}" if currency else grouped
+
+
+def host_allowed(request):
+    """Whether the request names a host of ALLOWED_HOSTS. A page about a request that does
+    not (Django answers it with the 400 page) builds no absolute address: asking the request
+    for one raises DisallowedHost again, which would turn the 400 into a 500."""
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    return True
 
 
 def permalink_for(request, record):
