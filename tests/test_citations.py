@@ -198,6 +198,16 @@ class EvidenceMarkTests(TestCase):
                 checked.add(record.evidence_confirmed)
         self.assertEqual(checked, {True, False})
 
+    def test_the_rule_for_public_rows_agrees_with_the_full_rule(self):
+        for model in cited_models():
+            full = dict(
+                model.objects.published().with_evidence().values_list("pk", "evidence_confirmed")
+            )
+            fast = dict(
+                model.objects.published_with_evidence().values_list("pk", "evidence_confirmed")
+            )
+            self.assertEqual(fast, full, model)
+
     def test_a_hidden_citation_confirms_nothing(self):
         # Its source is primary, but the citation is not public (its record is a draft).
         draft = Designation.objects.with_evidence().get(pk=self.draft_designation.pk)

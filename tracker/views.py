@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Count, Model, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -26,7 +28,7 @@ from tracker.models import (
     Person,
     Source,
 )
-from tracker.models.public import owner_fields
+from tracker.models.public import is_public, owner_fields
 from tracker.pagination import CappedPaginator
 
 
@@ -317,8 +319,16 @@ CITED_KINDS = (
 class SourceDetailView(RecordDetailView):
     """A public source (one that a public record cites), with every public record citing it."""
 
-    queryset = Source.objects.published()
     template_name = "tracker/source_detail.html"
+
+    def get_object(self, queryset=None):
+        """The source by its key, then the visibility rule evaluated on it (`is_public`): the
+        same rule as `published()`, whose condition for sources (a public citation cites it)
+        costs more to build than the two short queries it takes here at most."""
+        source = get_object_or_404(Source, pk=self.kwargs["pk"])
+        if not is_public(source):
+            raise Http404
+        return source
 
     def cited_facts(self, source):
         return []  # a source is what footnotes point at; it cites nothing itself

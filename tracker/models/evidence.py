@@ -43,17 +43,20 @@ GRADE_MEANINGS = {
 }
 
 
-def confirmed_condition(model):
-    """True for rows of `model` resting on at least one public, not-unverified source."""
+def confirmed_condition(model, rows_are_public=False):
+    """True for rows of `model` resting on at least one public, not-unverified source.
+
+    With `rows_are_public` (for rows already filtered by `published()`), every citation of a
+    row is public, since a citation is public when the record it cites is: the citations need
+    no visibility test of their own, which is the costly part of this condition to build."""
     from .public import ContentTypeId
     from .sources import Citation
 
     # Only public citations count: a citation the public cannot see (e.g. of a draft
     # record) must never make anything look confirmed.
-    checked = (
-        Citation.objects.published()
-        .filter(content_type=ContentTypeId(model), object_id=OuterRef("pk"))
-        .exclude(source__reliability=Reliability.UNVERIFIED)
+    citations = Citation.objects.all() if rows_are_public else Citation.objects.published()
+    checked = citations.filter(content_type=ContentTypeId(model), object_id=OuterRef("pk")).exclude(
+        source__reliability=Reliability.UNVERIFIED
     )
     return Exists(checked)
 

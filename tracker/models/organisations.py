@@ -34,7 +34,7 @@ class OrganisationQuerySet(PublishableQuerySet):
             "aliases",
             Prefetch(
                 "designations",
-                queryset=Designation.objects.published().with_evidence().select_related("law"),
+                queryset=Designation.objects.published_with_evidence().select_related("law"),
                 to_attr="public_designations",
             ),
         )
@@ -121,7 +121,7 @@ class OrganisationAlias(Alias):
 
 class DesignationQuerySet(PublishableQuerySet):
     def for_list(self):
-        return self.published().with_evidence().select_related("organisation", "law")
+        return self.published_with_evidence().select_related("organisation", "law")
 
     def unpublishable(self):
         """Designations that cite no source yet."""
