@@ -1,6 +1,7 @@
 """Building blocks shared by the tracker's models: publication state, partial dates."""
 
 import datetime
+import functools
 import unicodedata
 
 from django.contrib.contenttypes.fields import GenericRelation
@@ -9,8 +10,10 @@ from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.db.models import F, Func, Prefetch, Q
 from django.utils import timezone
+from django.utils.encoding import force_str
 from django.utils.formats import date_format
-from django.utils.translation import gettext, pgettext
+from django.utils.hashable import make_hashable
+from django.utils.translation import get_language, gettext, pgettext
 
 from tracker.choices import AliasKind, DatePrecision, State
 
@@ -30,6 +33,28 @@ def is_web_address(url):
     return isinstance(url, str) and url.lower().startswith(
         tuple(f"{scheme}://" for scheme in WEB_SCHEMES)
     )
+
+
+@functools.cache
+def _choice_labels(field, language):
+    """{value: label} of a field with choices, the labels in `language` (the active one)."""
+    return {
+        make_hashable(value): force_str(label, strings_only=True)
+        for value, label in field.flatchoices
+    }
+
+
+class DisplayLabelsMixin(models.Model):
+    """`get_<field>_display()` as Django's, with each field's labels translated once per
+    language rather than at every call (pages show hundreds of them)."""
+
+    class Meta:
+        abstract = True
+
+    def _get_FIELD_display(self, field):
+        value = getattr(self, field.attname)
+        label = _choice_labels(field, get_language()).get(make_hashable(value), value)
+        return force_str(label, strings_only=True)
 
 
 # Tracked models add "publish" to Django's default permissions: tracker.publish_case, …
@@ -109,7 +134,7 @@ class PublishableQuerySet(PublicQuerySet):
         return len(records)
 
 
-class TrackedModel(models.Model):
+class TrackedModel(DisplayLabelsMixin, models.Model):
     """A record editors keep: draft until published, with creation and change times."""
 
     state = models.CharField(
@@ -233,7 +258,7 @@ class PartialDatesMixin:
         return f"{prefix} {text}" if prefix else text
 
 
-class CitedModel(EvidenceMixin, models.Model):
+class CitedModel(EvidenceMixin, DisplayLabelsMixin, models.Model):
     """A record whose facts rest on sources; its citations are listed on its public page.
 
     `evidence` ("confirmed" / "unverified") needs a queryset with `with_evidence()`.
@@ -257,7 +282,7 @@ def is_latin(name):
     return all(unicodedata.name(ch, "").startswith("LATIN") for ch in name if ch.isalpha())
 
 
-class Alias(models.Model):
+class Alias(DisplayLabelsMixin, models.Model):
     """Another name a record is known by: an acronym, a spelling, a name in another script.
 
     `kind` says whether a source gives the name (ORIGINAL) or editors derived it
