@@ -60,6 +60,17 @@ def page_languages(context):
     # Django's 404 page (django.views.defaults.page_not_found, the only one rendered with the
     # request) is no page in any language: no alternates, and no echo of the address asked for.
     not_found = "request_path" in context and "exception" in context
+    # The head's hreflang links and the language switch ask for the same list: built once.
+    known = getattr(request, "_page_languages", None)
+    if known is None:
+        known = request._page_languages = {}
+    key = (current, not_found)
+    if key not in known:
+        known[key] = _versions(request, current, not_found)
+    return known[key]
+
+
+def _versions(request, current, not_found):
     paths = None if not_found else _paths(request.path_info)
     query = request.META.get("QUERY_STRING", "")
     versions = []
