@@ -1,6 +1,7 @@
 """Bad input never gives a server error: 404s, ignored filters, cut queries."""
 
 import pytest
+from django.test import Client
 
 from tests import factories
 
@@ -141,3 +142,12 @@ def test_invalid_case_filters_never_fail(client, record, params):
 def test_head_and_unsupported_methods(client):
     assert client.head("/organisations/").status_code == 200
     assert client.post("/organisations/").status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/", "/ru/", "/cases/", "/no-such-page/"])
+def test_a_host_not_allowed_is_a_bad_request(path):
+    # The 400 page names no address of its own (that would ask for the host again).
+    client = Client(HTTP_HOST="evil.example", raise_request_exception=False)
+    response = client.get(path)
+    assert response.status_code == 400
+    assert b"evil.example" not in response.content

@@ -17,6 +17,9 @@ from tests import factories
 from tracker.choices import DatePrecision, State
 from tracker.footnotes import build_footnotes
 from tracker.models import Designation, Organisation
+from tracker.models.base import with_sources
+from tracker.models.evidence import confirmed_by
+from tracker.models.public import cited_models
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -181,6 +184,29 @@ class EvidenceMarkTests(TestCase):
         self.assertEqual(evidence[self.memorial_designation.pk], "unverified")
         self.assertEqual(evidence[self.amnesty_designation.pk], "confirmed")
         self.assertEqual(evidence[self.uncited_designation.pk], "unverified")
+
+    def test_the_rule_in_memory_agrees_with_the_query(self):
+        # Detail pages read the mark from the citations their footnotes load.
+        checked = set()
+        for model in cited_models():
+            for record in (
+                model.objects.published().with_evidence().prefetch_related(with_sources())
+            ):
+                self.assertEqual(
+                    confirmed_by(record.citations.all()), record.evidence_confirmed, record
+                )
+                checked.add(record.evidence_confirmed)
+        self.assertEqual(checked, {True, False})
+
+    def test_the_rule_for_public_rows_agrees_with_the_full_rule(self):
+        for model in cited_models():
+            full = dict(
+                model.objects.published().with_evidence().values_list("pk", "evidence_confirmed")
+            )
+            fast = dict(
+                model.objects.published_with_evidence().values_list("pk", "evidence_confirmed")
+            )
+            self.assertEqual(fast, full, model)
 
     def test_a_hidden_citation_confirms_nothing(self):
         # Its source is primary, but the citation is not public (its record is a draft).

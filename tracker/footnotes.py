@@ -4,12 +4,16 @@ Each fact on the page (the record itself, each designation card, event, penaltyâ
 reference marks `[n]`; the page ends with one numbered list of sources, each source once
 however many facts cite it, with back-links to every mark that points at it. Numbers follow
 the order in which the page shows the facts. Nothing here queries the database: the
-citations (with their sources) must already be prefetched (`with_sources()`).
+citations (with their sources) must already be prefetched (`with_sources()`), and every
+record cited must be public. From the same citations each record gets its evidence mark
+(`tracker.models.evidence.confirmed_by`), so a detail page needs no `with_evidence()`.
 """
 
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+
+from tracker.models.evidence import confirmed_by
 
 
 @dataclass
@@ -100,9 +104,11 @@ class Footnotes:
 
     def cite(self, record, anchor):
         """Number the sources of `record` (its prefetched `citations`), set `record.cited`
-        (a `Cited`) and return it. `anchor` names the fact in the marks' ids."""
+        (a `Cited`) and its evidence, and return it. `anchor` names the fact in the marks' ids."""
+        citations = record.citations.all()
+        record.evidence_confirmed = confirmed_by(citations)
         by_source = {}
-        for citation in record.citations.all():
+        for citation in citations:
             by_source.setdefault(citation.source_id, []).append(citation)
         refs = []
         for source_id, citations in by_source.items():

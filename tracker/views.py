@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, Model, OuterRef
+from django.db.models import Model
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -25,7 +27,7 @@ from tracker.models import (
     Person,
     Source,
 )
-from tracker.models.public import owner_fields
+from tracker.models.public import is_public, owner_fields
 from tracker.pagination import CappedPaginator
 
 
@@ -276,8 +278,10 @@ class LawDetailView(RecordDetailView):
         context = super().get_context_data(**kwargs)
         law = self.object
         designations = Designation.objects.for_list().filter(law=law)
+        # From the law's charges (its index) to their cases, each looked up by primary key:
+        # an EXISTS per case would test every published case.
         cases = Case.objects.published().filter(
-            Exists(Charge.objects.filter(case=OuterRef("pk"), law=law))
+            pk__in=Charge.objects.filter(law=law).values("case_id")
         )
         # The newest few of each; the filtered lists page through the rest.
         context["designations"], context["more_designations"] = _first(designations)
@@ -322,18 +326,27 @@ CITED_KINDS = (
 class SourceDetailView(RecordDetailView):
     """A public source (one that a public record cites), with every public record citing it."""
 
-    queryset = Source.objects.published()
     template_name = "tracker/source_detail.html"
+
+    def get_object(self, queryset=None):
+        """The source by its key, then the visibility rule evaluated on it (`is_public`): the
+        same rule as `published()`, whose condition for sources (a public citation cites it)
+        costs more to build than the two short queries it takes here at most."""
+        source = get_object_or_404(Source, pk=self.kwargs["pk"])
+        if not is_public(source):
+            raise Http404
+        return source
 
     def cited_facts(self, source):
         return []  # a source is what footnotes point at; it cites nothing itself
 
     def get_context_data(self, **kwargs):
-        """Pair each public citation with its record: one query per kind of record."""
+        """Pair each public citation with its record: one query per kind of record.
+
+        A citation is public when the record it cites is, so the citations are filtered once,
+        by loading only the public records they cite (not also by `Citation.published()`)."""
         context = super().get_context_data(**kwargs)
-        citations = list(
-            Citation.objects.published().filter(source=self.object).select_related("content_type")
-        )
+        citations = list(Citation.objects.filter(source=self.object).select_related("content_type"))
         ids_by_model = {}
         for citation in citations:
             model = citation.content_type.model_class()

@@ -1,6 +1,7 @@
 """Building blocks shared by the tracker's models: publication state, partial dates."""
 
 import datetime
+import functools
 import re
 import unicodedata
 
@@ -13,7 +14,9 @@ from django.db.models import F, Func, Prefetch, Q
 from django.dispatch import receiver
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.encoding import force_str
 from django.utils.formats import date_format
+from django.utils.hashable import make_hashable
 from django.utils.translation import get_language, gettext, pgettext
 
 from tracker.choices import AliasKind, DatePrecision, State
@@ -64,6 +67,28 @@ def _forget_addresses(setting, **kwargs):
         _address_parts.clear()
 
 
+@functools.cache
+def _choice_labels(field, language):
+    """{value: label} of a field with choices, the labels in `language` (the active one)."""
+    return {
+        make_hashable(value): force_str(label, strings_only=True)
+        for value, label in field.flatchoices
+    }
+
+
+class DisplayLabelsMixin(models.Model):
+    """`get_<field>_display()` as Django's, with each field's labels translated once per
+    language rather than at every call (pages show hundreds of them)."""
+
+    class Meta:
+        abstract = True
+
+    def _get_FIELD_display(self, field):
+        value = getattr(self, field.attname)
+        label = _choice_labels(field, get_language()).get(make_hashable(value), value)
+        return force_str(label, strings_only=True)
+
+
 # Tracked models add "publish" to Django's default permissions: tracker.publish_case, …
 PUBLISHING_PERMISSIONS = ("add", "change", "delete", "view", "publish")
 
@@ -88,6 +113,15 @@ class PublicQuerySet(models.QuerySet):
         from .evidence import confirmed_condition
 
         return self.annotate(evidence_confirmed=confirmed_condition(self.model))
+
+    def published_with_evidence(self):
+        """`published().with_evidence()`, with the evidence test written for public rows (whose
+        citations are all public): the same marks, from a much simpler query."""
+        from .evidence import confirmed_condition
+
+        return self.published().annotate(
+            evidence_confirmed=confirmed_condition(self.model, rows_are_public=True)
+        )
 
 
 class PublishableQuerySet(PublicQuerySet):
@@ -132,7 +166,7 @@ class PublishableQuerySet(PublicQuerySet):
         return len(records)
 
 
-class TrackedModel(models.Model):
+class TrackedModel(DisplayLabelsMixin, models.Model):
     """A record editors keep: draft until published, with creation and change times."""
 
     state = models.CharField(
@@ -256,7 +290,7 @@ class PartialDatesMixin:
         return f"{prefix} {text}" if prefix else text
 
 
-class CitedModel(EvidenceMixin, models.Model):
+class CitedModel(EvidenceMixin, DisplayLabelsMixin, models.Model):
     """A record whose facts rest on sources; its citations are listed on its public page.
 
     `evidence` ("confirmed" / "unverified") needs a queryset with `with_evidence()`.
@@ -280,7 +314,7 @@ def is_latin(name):
     return all(unicodedata.name(ch, "").startswith("LATIN") for ch in name if ch.isalpha())
 
 
-class Alias(models.Model):
+class Alias(DisplayLabelsMixin, models.Model):
     """Another name a record is known by: an acronym, a spelling, a name in another script.
 
     `kind` says whether a source gives the name (ORIGINAL) or editors derived it

@@ -33,22 +33,16 @@ class PersonQuerySet(PublishableQuerySet):
 
     def for_detail(self):
         """The person page: aliases, citations and published cases (fixed query count)."""
-        return (
-            self.published()
-            .with_evidence()
-            .prefetch_related(
-                "aliases",
-                with_sources(),
-                Prefetch(
-                    "cases",
-                    queryset=Case.objects.published().prefetch_related(
-                        Prefetch(
-                            "charges", queryset=Charge.objects.published().select_related("law")
-                        )
-                    ),
-                    to_attr="public_cases",
+        return self.published().prefetch_related(
+            "aliases",
+            with_sources(),
+            Prefetch(
+                "cases",
+                queryset=Case.objects.published().prefetch_related(
+                    Prefetch("charges", queryset=Charge.objects.published().select_related("law"))
                 ),
-            )
+                to_attr="public_cases",
+            ),
         )
 
 
@@ -108,23 +102,19 @@ class CaseQuerySet(PublishableQuerySet):
 
     def for_detail(self):
         """Everything the case page shows, in a fixed number of queries."""
-        return (
-            self.published()
-            .with_evidence()
-            .prefetch_related(
-                with_sources(),
-                Prefetch("people", queryset=Person.objects.published(), to_attr="public_people"),
-                Prefetch(
-                    "organisations",
-                    queryset=Organisation.objects.published(),
-                    to_attr="public_organisations",
-                ),
-                Prefetch("charges", queryset=Charge.objects.published().select_related("law")),
-                Prefetch(
-                    "events",
-                    queryset=CaseEvent.objects.with_evidence().prefetch_related(with_sources()),
-                ),
-            )
+        return self.published().prefetch_related(
+            with_sources(),
+            Prefetch("people", queryset=Person.objects.published(), to_attr="public_people"),
+            Prefetch(
+                "organisations",
+                queryset=Organisation.objects.published(),
+                to_attr="public_organisations",
+            ),
+            Prefetch("charges", queryset=Charge.objects.published().select_related("law")),
+            Prefetch(
+                "events",
+                queryset=CaseEvent.objects.prefetch_related(with_sources()),
+            ),
         )
 
 

@@ -6,9 +6,11 @@ at least one of its *public* citations cites a source graded other than "unverif
 source it rests on is unverified, or it cites nothing at all (nothing a reader could check).
 
 The rule is a single query expression, `confirmed_condition(model)`, annotated by
-`with_evidence()` on every cited model's queryset as `evidence_confirmed`. Lists, detail pages,
-home-page counts, feeds, exports and the API all read that annotation (through the
-`evidence` property of `EvidenceMixin`), so they cannot disagree.
+`with_evidence()` on every cited model's queryset as `evidence_confirmed`. Lists, home-page
+counts, feeds, exports and the API all read that annotation (through the `evidence` property
+of `EvidenceMixin`), so they cannot disagree. A detail page already holds every citation of
+the public records it shows (for their footnotes): `confirmed_by(citations)` is the same rule
+evaluated on them in memory (tracker.footnotes sets it), with no extra query.
 """
 
 from django.db.models import Exists, OuterRef
@@ -41,17 +43,20 @@ GRADE_MEANINGS = {
 }
 
 
-def confirmed_condition(model):
-    """True for rows of `model` resting on at least one public, not-unverified source."""
+def confirmed_condition(model, rows_are_public=False):
+    """True for rows of `model` resting on at least one public, not-unverified source.
+
+    With `rows_are_public` (for rows already filtered by `published()`), every citation of a
+    row is public, since a citation is public when the record it cites is: the citations need
+    no visibility test of their own, which is the costly part of this condition to build."""
     from .public import ContentTypeId
     from .sources import Citation
 
     # Only public citations count: a citation the public cannot see (e.g. of a draft
     # record) must never make anything look confirmed.
-    checked = (
-        Citation.objects.published()
-        .filter(content_type=ContentTypeId(model), object_id=OuterRef("pk"))
-        .exclude(source__reliability=Reliability.UNVERIFIED)
+    citations = Citation.objects.all() if rows_are_public else Citation.objects.published()
+    checked = citations.filter(content_type=ContentTypeId(model), object_id=OuterRef("pk")).exclude(
+        source__reliability=Reliability.UNVERIFIED
     )
     return Exists(checked)
 
@@ -62,6 +67,13 @@ def evidence_dependencies():
     from .sources import Citation, Source
 
     return public_dependencies(Citation, Source)
+
+
+def confirmed_by(citations):
+    """`confirmed_condition` evaluated in memory, on every citation of one *public* record
+    (loaded with their sources). A citation is public when the record it cites is (it is part
+    of that record), so these are exactly the record's public citations."""
+    return any(citation.source.reliability != Reliability.UNVERIFIED for citation in citations)
 
 
 class EvidenceMixin:

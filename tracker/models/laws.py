@@ -52,21 +52,17 @@ class LawQuerySet(PublishableQuerySet):
 
     def for_detail(self):
         """Everything the law page shows, loaded in a fixed number of queries (no N+1)."""
-        return (
-            self.published()
-            .with_evidence()
-            .prefetch_related(
-                "aliases",
-                with_sources(),
-                Prefetch(
-                    "amendments",
-                    queryset=LawAmendment.objects.with_evidence().prefetch_related(with_sources()),
-                ),
-                Prefetch(
-                    "penalties",
-                    queryset=Penalty.objects.with_evidence().prefetch_related(with_sources()),
-                ),
-            )
+        return self.published().prefetch_related(
+            "aliases",
+            with_sources(),
+            Prefetch(
+                "amendments",
+                queryset=LawAmendment.objects.prefetch_related(with_sources()),
+            ),
+            Prefetch(
+                "penalties",
+                queryset=Penalty.objects.prefetch_related(with_sources()),
+            ),
         )
 
 

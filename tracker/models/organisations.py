@@ -34,7 +34,7 @@ class OrganisationQuerySet(PublishableQuerySet):
             "aliases",
             Prefetch(
                 "designations",
-                queryset=Designation.objects.published().with_evidence().select_related("law"),
+                queryset=Designation.objects.published_with_evidence().select_related("law"),
                 to_attr="public_designations",
             ),
         )
@@ -43,26 +43,21 @@ class OrganisationQuerySet(PublishableQuerySet):
         """Everything the organisation page shows, in a fixed number of queries."""
         from .cases import Case
 
-        return (
-            self.published()
-            .with_evidence()
-            .prefetch_related(
-                "aliases",
-                with_sources(),
-                Prefetch(
-                    "designations",
-                    queryset=Designation.objects.published()
-                    .with_evidence()
-                    .select_related("law")
-                    .prefetch_related(with_sources()),
-                    to_attr="public_designations",
-                ),
-                Prefetch(
-                    "cases",
-                    queryset=Case.objects.published().order_by("title"),
-                    to_attr="public_cases",
-                ),
-            )
+        return self.published().prefetch_related(
+            "aliases",
+            with_sources(),
+            Prefetch(
+                "designations",
+                queryset=Designation.objects.published()
+                .select_related("law")
+                .prefetch_related(with_sources()),
+                to_attr="public_designations",
+            ),
+            Prefetch(
+                "cases",
+                queryset=Case.objects.published().order_by("title"),
+                to_attr="public_cases",
+            ),
         )
 
 
@@ -126,7 +121,7 @@ class OrganisationAlias(Alias):
 
 class DesignationQuerySet(PublishableQuerySet):
     def for_list(self):
-        return self.published().with_evidence().select_related("organisation", "law")
+        return self.published_with_evidence().select_related("organisation", "law")
 
     def unpublishable(self):
         """Designations that cite no source yet."""

@@ -19,6 +19,7 @@ The library is a template builtin (settings.TEMPLATES), so templates need no `{%
 from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.exceptions import DisallowedHost
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -29,7 +30,6 @@ from tracker.models.base import format_partial_date, partial_date_iso
 register = template.Library()
 
 _country_names = {}  # by language, then country code
-_choice_labels = {}  # by field and language, then stored value
 
 
 @register.filter
@@ -45,14 +45,9 @@ def country_name(country):
 
 @register.simple_tag
 def choice_label(record, name):
-    """`record.get_<name>_display()`: the label of the choice stored in the field `name`."""
-    field = record._meta.get_field(name)
-    key = (field, translation.get_language())
-    labels = _choice_labels.get(key)
-    if labels is None:
-        labels = _choice_labels[key] = {value: str(label) for value, label in field.flatchoices}
-    value = getattr(record, field.attname)
-    return labels.get(value, value)
+    """`record.get_<name>_display()`: the label of the choice stored in the field `name`
+    (translated once per field and language: tracker.models.base.DisplayLabelsMixin)."""
+    return getattr(record, f"get_{name}_display")()
 
 
 @register.simple_tag
@@ -110,6 +105,17 @@ def money(amount, currency=""):
         return ""
     grouped = intcomma(amount)
     return f"{grouped} {currency}" if currency else grouped
+
+
+def host_allowed(request):
+    """Whether the request names a host of ALLOWED_HOSTS. A page about a request that does
+    not (Django answers it with the 400 page) builds no absolute address: asking the request
+    for one raises DisallowedHost again, which would turn the 400 into a 500."""
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    return True
 
 
 def permalink_for(request, record):

@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import translation
 
 from tracker.languages import primary_language
+from tracker.templatetags.display import host_allowed
 
 register = template.Library()
 
@@ -53,12 +54,23 @@ def page_languages(context):
     """This page in every language (its query kept), or, for a page that has one address
     for all, each language's home page."""
     request = context.get("request")
-    if request is None:
-        return []
+    if request is None or not host_allowed(request):
+        return []  # no absolute address without a trusted host (the 400 page)
     current = translation.get_language()
     # Django's 404 page (django.views.defaults.page_not_found, the only one rendered with the
     # request) is no page in any language: no alternates, and no echo of the address asked for.
     not_found = "request_path" in context and "exception" in context
+    # The head's hreflang links and the language switch ask for the same list: built once.
+    known = getattr(request, "_page_languages", None)
+    if known is None:
+        known = request._page_languages = {}
+    key = (current, not_found)
+    if key not in known:
+        known[key] = _versions(request, current, not_found)
+    return known[key]
+
+
+def _versions(request, current, not_found):
     paths = None if not_found else _paths(request.path_info)
     query = request.META.get("QUERY_STRING", "")
     versions = []

@@ -10,7 +10,7 @@ from django.utils.formats import date_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from tracker.templatetags.display import permalink_for, site_time
+from tracker.templatetags.display import host_allowed, permalink_for, site_time
 
 register = template.Library()
 
@@ -38,9 +38,10 @@ def page_meta(context):
     """
     request = context.get("request")
     record = context.get("object")
-    if request is None or "exception" in context:
-        # An error page (Django's handlers pass `exception`; the 400 page has no request):
-        # no address of its own to claim, and the mistyped path is not echoed back.
+    if request is None or "exception" in context or not host_allowed(request):
+        # An error page (Django's handlers pass `exception`; the 400 page may have no
+        # request, or one with a host that is not ours): no address of its own to claim,
+        # and the mistyped path is not echoed back.
         return {"title": SITE_NAME, "description": "", "type": "website", "url": ""}
     if record is not None and hasattr(record, "get_absolute_url"):
         return {
