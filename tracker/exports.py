@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework import serializers
 
-from tracker import shapes
+from tracker import shape_rows, shapes
 
 # A spreadsheet runs a cell starting with one of = + - @ (or a tab or carriage return) as a
 # formula. Such a cell is written with a "'" before it, and the admin's import takes that "'"
@@ -83,6 +83,24 @@ def _link_name(link):
 
 def _joined(values):
     return LIST_SEPARATOR.join("" if value is None else str(value) for value in values)
+
+
+# What a list's parts hold that CSV reads: `_label`'s keys (and each part's partial dates),
+# `id` for `<field>_ids`, `name` or `title` for a related record's `<field>_names`.
+CSV_ITEM_KEYS = ("id", "label", "name", "title", "kind_label", "law")
+CSV_ITEM_KEYS += ("description", "summary", "applies_to")
+
+
+def csv_item_keeps(child):
+    """Whether CSV reads field `name` of a list's part `child` (tracker.shape_rows builds no
+    more than that)."""
+
+    def keep(name, field):
+        if _is_link(child):
+            return name != "url"
+        return name in CSV_ITEM_KEYS or isinstance(field, shapes.PartialDateField)
+
+    return keep
 
 
 def _label(item):
@@ -194,10 +212,21 @@ def _download(content, content_type, filename, disposition="attachment"):
     return response
 
 
+def _flat_records(queryset, shape, request):
+    """The records as `tracker.shape_rows` reads them for CSV (the first chunk now, as
+    `_records` does)."""
+    rows = shape_rows.flat_records(queryset, shape, {"request": request})
+    first = list(itertools.islice(rows, shape_rows.CHUNK_SIZE + 1))
+    return itertools.chain(first, rows)
+
+
 def csv_response(request, queryset, shape, filename):
-    """One row per record, columns from `csv_columns`; UTF-8 with a byte order mark."""
+    """One row per record, columns from `csv_columns`; UTF-8 with a byte order mark.
+
+    The cells come from light dicts of only what the columns read (`tracker.shape_rows`),
+    not from the serializers: the same bytes, many times faster."""
     columns = csv_columns(shape)
-    rows = _records(queryset, shape, request)
+    rows = _flat_records(queryset, shape, request)
 
     def generate():
         writer = csv.writer(_Echo())

@@ -41,19 +41,30 @@ GRADE_MEANINGS = {
 }
 
 
-def confirmed_condition(model):
-    """True for rows of `model` resting on at least one public, not-unverified source."""
+def confirming_citations(model):
+    """The citations that confirm rows of `model`: public ones of a not-unverified source."""
     from .public import ContentTypeId
     from .sources import Citation
 
     # Only public citations count: a citation the public cannot see (e.g. of a draft
     # record) must never make anything look confirmed.
-    checked = (
+    return (
         Citation.objects.published()
-        .filter(content_type=ContentTypeId(model), object_id=OuterRef("pk"))
+        .filter(content_type=ContentTypeId(model))
         .exclude(source__reliability=Reliability.UNVERIFIED)
     )
-    return Exists(checked)
+
+
+def confirmed_condition(model):
+    """True for rows of `model` resting on at least one public, not-unverified source."""
+    return Exists(confirming_citations(model).filter(object_id=OuterRef("pk")))
+
+
+def confirmed_ids(model, ids):
+    """The ids among `ids` of rows of `model` that are confirmed, in one grouped query (an
+    export reads a chunk of rows at a time this way rather than a subquery per row)."""
+    rows = confirming_citations(model).filter(object_id__in=ids)
+    return set(rows.order_by().values_list("object_id", flat=True).distinct())
 
 
 class EvidenceMixin:
