@@ -133,7 +133,15 @@ class _Plan:
         if isinstance(field, shapes.PartialDateField):
             date = field.date_field or name
             self._need(date, f"{date}_precision")
-            return lambda row, extras: shapes.partial_date(row[date], row[f"{date}_precision"])
+            dates = {}  # the same day reads the same way throughout one export
+
+            def partial_date(row, extras):
+                key = (row[date], row[f"{date}_precision"])
+                if key not in dates:
+                    dates[key] = shapes.partial_date(*key)
+                return dates[key]
+
+            return partial_date
         if isinstance(field, shapes.CountryField):
             self._need(source)
             countries = {}
@@ -187,9 +195,11 @@ class _Plan:
     def rows(self, queryset):
         """The rows to build from: dicts of the lookups, from values() or from instances."""
         lookups = sorted(self.lookups)
+        if OWNER in queryset.query.annotations:
+            lookups.append(OWNER)
         if not self.instances:
-            return queryset.values(*lookups, *([OWNER] if OWNER in queryset.query.annotations else []))
-        return (_attributes(instance, [*lookups, OWNER]) for instance in queryset)
+            return queryset.values(*lookups)
+        return (_attributes(instance, lookups) for instance in queryset)
 
     def build(self, row, extras):
         return {name: builder(row, extras) for name, builder in self.builders}
@@ -210,9 +220,15 @@ def _attributes(instance, lookups):
 
 
 class _ListReader:
-    """The parts of a list field (a case's people, charges, events) for a chunk of records:
-    one query through the shape's own Prefetch queryset (its `published()` rows, in its
-    order), each part only with what CSV reads."""
+    """The parts of a list field (a case's people, charges, events) for a chunk of records,
+    read through the shape's own Prefetch queryset (its `published()` rows, in its order),
+    each part only with what CSV reads.
+
+    A part with a foreign key to its record (a charge) is read in one query. Parts linked
+    many-to-many (a case's people) take two: the links of the chunk, then the parts by id,
+    in the queryset's order; one joined query would have the database walk every part in
+    that order and probe the links of each.
+    """
 
     def __init__(self, serializer, name, field, model, context):
         from tracker import exports
@@ -220,10 +236,15 @@ class _ListReader:
         prefetch = _prefetch(type(serializer), field.source)
         descriptor = getattr(model, prefetch.prefetch_through)
         relation = descriptor.field
-        # The lookup from a part to its record: a case's people -> "cases", a person's cases
-        # -> "people", a case's charges -> "case".
-        forward = isinstance(descriptor, ManyToManyDescriptor) and not descriptor.reverse
-        self.owner = relation.related_query_name() if forward else relation.name
+        self.links = None
+        if isinstance(descriptor, ManyToManyDescriptor):
+            # (through model, its column naming the record, its column naming the part)
+            columns = [relation.m2m_column_name(), relation.m2m_reverse_name()]
+            if descriptor.reverse:
+                columns.reverse()
+            self.links = (relation.remote_field.through, *columns)
+        else:
+            self.owner = relation.name  # a case's charges -> "case"
         queryset = prefetch.queryset
         self.queryset = queryset.model.objects.published()
         if queryset.query.select_related:
@@ -234,14 +255,23 @@ class _ListReader:
         self.plan = _Plan(child, queryset.model, context, keep=exports.csv_item_keeps(child))
 
     def __call__(self, ids):
-        queryset = self.queryset.filter(**{f"{self.owner}__in": ids}).annotate(
-            **{OWNER: F(self.owner)}
-        )
-        parts = {}
-        rows = list(self.plan.rows(queryset))
+        if self.links is None:
+            queryset = self.queryset.filter(**{f"{self.owner}__in": ids})
+            rows = list(self.plan.rows(queryset.annotate(**{OWNER: F(self.owner)})))
+            owners = [(row[OWNER], row["pk"]) for row in rows]
+        else:
+            through, owner_column, part_column = self.links
+            links = through.objects.filter(**{f"{owner_column}__in": ids})
+            owners = list(links.values_list(owner_column, part_column))
+            rows = list(self.plan.rows(self.queryset.filter(pk__in={pk for _, pk in owners})))
         extras = self.plan.extras([row["pk"] for row in rows]) if self.plan.chunk_readers else {}
-        for row in rows:
-            parts.setdefault(row[OWNER], []).append(self.plan.build(row, extras))
+        built = {row["pk"]: self.plan.build(row, extras) for row in rows}  # in the parts' order
+        order = {pk: position for position, pk in enumerate(built)}
+        owners.sort(key=lambda link: order.get(link[1], -1))
+        parts = {}
+        for owner, pk in owners:
+            if pk in built:  # a part that is not public is not in `built`
+                parts.setdefault(owner, []).append(built[pk])
         return parts
 
 
