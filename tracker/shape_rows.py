@@ -20,6 +20,7 @@ Tests check that the CSV written from these dicts is byte for byte the CSV writt
 serializers, for every export.
 """
 
+import functools
 import itertools
 import re
 from urllib.parse import quote
@@ -32,10 +33,19 @@ from django_countries.fields import Country
 from rest_framework import serializers
 
 from tracker import shapes
+from tracker.models import Citation
 from tracker.models.base import CitedModel
-from tracker.models.evidence import CONFIRMED, UNVERIFIED, confirmed_ids
+from tracker.models.evidence import (
+    CONFIRMED,
+    UNVERIFIED,
+    confirmed_ids,
+    confirming_citations,
+)
+from tracker.models.public import ContentTypeId
 
 CHUNK_SIZE = 1000
+# At most this many property values are kept between chunks (see _Plan.rows).
+MAX_KNOWN = 10_000
 # Stand-ins for a record's id and slugs while its URL template is built (see _UrlTemplate).
 PK_MARK = 987654321
 OWNER = "export_owner"
@@ -110,7 +120,9 @@ class _Plan:
     def __init__(self, serializer, model, context, keep=None):
         self.model = model
         self.lookups = {"pk"}
-        self.instances = False  # True when a field reads a property: rows are instances
+        self.properties = []  # fields read from a property of an instance (Charge.label)
+        self.known = {}  # the properties' values by the part's own values (see rows())
+        self.own_fields = []  # those own values: every column but the id and the record's
         self.builders = []
         self.chunk_readers = {}  # name: reader(ids) -> {id: value}
         for name, field in serializer.fields.items():
@@ -156,7 +168,8 @@ class _Plan:
         if isinstance(field, shapes.EvidenceField):
             if not issubclass(model, CitedModel):
                 raise ImproperlyConfigured(f"{model.__name__} has no evidence")
-            self.chunk_readers[name] = lambda ids: confirmed_ids(model, ids)
+            confirming = confirming_citations(model)
+            self.chunk_readers[name] = lambda ids: confirmed_ids(confirming, ids)
             return lambda row, extras: CONFIRMED if row["pk"] in extras[name] else UNVERIFIED
         if source == "public_citations":
             self.chunk_readers[name] = _CitationReader(model, field.child)
@@ -188,35 +201,43 @@ class _Plan:
                 raise ImproperlyConfigured(
                     f"{type(serializer).__name__}.{name}: no rule for {type(field).__name__}"
                 )
-            self.instances = True  # a property (Charge.label) is read from the instance
+            self.properties.append(source)
+            return lambda row, extras: _value(field, row[source])
         self._need(source)
         return lambda row, extras: _value(field, row[source])
 
     def rows(self, queryset):
-        """The rows to build from: dicts of the lookups, from values() or from instances."""
+        """The rows to build from: dicts of the lookups, from values().
+
+        A property (Charge.label) is read from instances, only for rows whose own values (every
+        column but the id and the record's, a foreign key naming the same related row) have not
+        been seen yet in this export: the property depends on nothing else.
+        """
         lookups = sorted(self.lookups)
         if OWNER in queryset.query.annotations:
             lookups.append(OWNER)
-        if not self.instances:
+        if not self.properties:
             return queryset.values(*lookups)
-        return (_attributes(instance, lookups) for instance in queryset)
+        rows = list(queryset.values(*lookups, *self.own_fields))
+        missing = {row["pk"] for row in rows if self._key(row) not in self.known}
+        if len(self.known) > MAX_KNOWN:
+            self.known.clear()
+        for instance in queryset.filter(pk__in=missing) if missing else ():
+            self.known[self._key(vars(instance))] = {
+                name: getattr(instance, name) for name in self.properties
+            }
+        for row in rows:
+            row.update(self.known[self._key(row)])
+        return rows
+
+    def _key(self, values):
+        return tuple(values[name] for name in self.own_fields)
 
     def build(self, row, extras):
         return {name: builder(row, extras) for name, builder in self.builders}
 
     def extras(self, ids):
         return {name: reader(ids) for name, reader in self.chunk_readers.items()}
-
-
-def _attributes(instance, lookups):
-    """The values of `lookups` ("law__id") read from an instance, None past an empty relation."""
-    row = {}
-    for lookup in lookups:
-        value = instance
-        for part in lookup.split("__"):
-            value = None if value is None else getattr(value, part, None)
-        row[lookup] = value
-    return row
 
 
 class _ListReader:
@@ -253,6 +274,12 @@ class _ListReader:
             self.queryset = self.queryset.order_by(*queryset.query.order_by)
         child = field.child
         self.plan = _Plan(child, queryset.model, context, keep=exports.csv_item_keeps(child))
+        record_column = None if self.links else relation.attname
+        self.plan.own_fields = [
+            field.attname
+            for field in queryset.model._meta.concrete_fields
+            if not field.primary_key and field.attname != record_column
+        ]
 
     def __call__(self, ids):
         if self.links is None:
@@ -280,20 +307,21 @@ class _CitationReader:
     in its order), each only with its source's id and address: what CSV reads."""
 
     def __init__(self, model, child):
-        self.model = model
+        if Citation._meta.ordering != ["id"]:
+            raise ImproperlyConfigured("_CitationReader sorts citations by id, as Citation does")
+        # Sorted in Python, in Citation's order (by id): ordered by the database, SQLite would
+        # walk every citation of the type in id order rather than look up the chunk's.
+        self.citations = (
+            shapes.published(Citation).filter(content_type=ContentTypeId(model)).order_by()
+        )
         self.address = child.fields["source"].fields["url"]
 
     def __call__(self, ids):
-        from tracker.models import Citation
-        from tracker.models.public import ContentTypeId
-
-        rows = (
-            shapes.published(Citation)
-            .filter(content_type=ContentTypeId(self.model), object_id__in=ids)
-            .values_list("object_id", "source_id", "source__url")
+        rows = self.citations.filter(object_id__in=ids).values_list(
+            "id", "object_id", "source_id", "source__url"
         )
         citations = {}
-        for owner, source, url in rows:
+        for _, owner, source, url in sorted(rows):
             citation = {"source": {"id": source, "url": _value(self.address, url)}}
             citations.setdefault(owner, []).append(citation)
         return citations
@@ -311,10 +339,20 @@ def _selected(select_related):
 
 
 def _prefetch(shape, to_attr):
-    for lookup in shape.queryset()._prefetch_related_lookups:
-        if isinstance(lookup, Prefetch) and lookup.to_attr == to_attr:
-            return lookup
-    raise ImproperlyConfigured(f"{shape.__name__}.queryset() does not prefetch {to_attr}")
+    """The Prefetch of `shape.queryset()` loading `to_attr`."""
+    try:
+        return _prefetches(shape)[to_attr]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"{shape.__name__}.queryset() does not prefetch {to_attr}"
+        ) from None
+
+
+@functools.cache
+def _prefetches(shape):
+    """The Prefetches of `shape.queryset()` by attribute, built once: they are only read."""
+    lookups = shape.queryset()._prefetch_related_lookups
+    return {lookup.to_attr: lookup for lookup in lookups if isinstance(lookup, Prefetch)}
 
 
 def flat_records(queryset, shape, context):
@@ -322,7 +360,7 @@ def flat_records(queryset, shape, context):
     with the keys of `shape`, each list's parts only with what CSV reads, streamed a chunk
     at a time (a fixed number of queries per chunk)."""
     plan = _Plan(shape(context=context), shape.Meta.model, context)
-    if plan.instances:
+    if plan.properties:
         raise ImproperlyConfigured(f"{shape.__name__}: every record field must be a column")
     rows = queryset.prefetch_related(None).values(*sorted(plan.lookups)).iterator(CHUNK_SIZE)
     for chunk in _chunks(rows):

@@ -60,10 +60,11 @@ def confirmed_condition(model):
     return Exists(confirming_citations(model).filter(object_id=OuterRef("pk")))
 
 
-def confirmed_ids(model, ids):
-    """The ids among `ids` of rows of `model` that are confirmed, in one grouped query (an
-    export reads a chunk of rows at a time this way rather than a subquery per row)."""
-    rows = confirming_citations(model).filter(object_id__in=ids)
+def confirmed_ids(confirming, ids):
+    """The ids among `ids` that are confirmed, in one grouped query over `confirming`
+    (`confirming_citations(model)`): an export reads a chunk of rows at a time this way
+    rather than with a subquery per row."""
+    rows = confirming.filter(object_id__in=ids)
     return set(rows.order_by().values_list("object_id", flat=True).distinct())
 
 
