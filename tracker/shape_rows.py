@@ -290,7 +290,10 @@ class _ListReader:
             through, owner_column, part_column = self.links
             links = through.objects.filter(**{f"{owner_column}__in": ids})
             owners = list(links.values_list(owner_column, part_column))
-            rows = list(self.plan.rows(self.queryset.filter(pk__in={pk for _, pk in owners})))
+            # The parts by a subquery, not a list of ids: a chunk of people can name more
+            # cases than SQLite takes parameters.
+            parts = self.queryset.filter(pk__in=links.values(part_column))
+            rows = list(self.plan.rows(parts))
         extras = self.plan.extras([row["pk"] for row in rows]) if self.plan.chunk_readers else {}
         built = {row["pk"]: self.plan.build(row, extras) for row in rows}  # in the parts' order
         order = {pk: position for position, pk in enumerate(built)}
