@@ -215,10 +215,10 @@ def _download(content, content_type, filename, disposition="attachment"):
 
 
 def _flat_records(queryset, shape, request):
-    """The records as `tracker.shape_rows` reads them for CSV (the first chunk now, as
-    `_records` does)."""
+    """The records as `tracker.shape_rows` reads them for CSV, the first chunk now (as
+    `_records` does), only that one: its parts stay in memory until it is written."""
     rows = shape_rows.flat_records(queryset, shape, {"request": request})
-    first = list(itertools.islice(rows, shape_rows.CHUNK_SIZE + 1))
+    first = list(itertools.islice(rows, shape_rows.CHUNK_SIZE))
     return itertools.chain(first, rows)
 
 
