@@ -142,3 +142,27 @@ class TestSameBytesAsTheSerializers(TestCase):
 
         with pytest.raises(ImproperlyConfigured):
             list(shape_rows.flat_records(Person.objects.published(), Odd, {}))
+
+
+class TestQueriesPerChunk(TestCase):
+    """A fixed number of queries per chunk, however many records and parts it holds."""
+
+    @classmethod
+    def setUpTestData(cls):
+        edge_cases()
+
+    def queries(self, path):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            b"".join(self.client.get(f"{path}?format=csv").streaming_content)
+        return len(captured)
+
+    def test_more_records_no_more_queries(self):
+        for path in LISTS:
+            with self.subTest(path):
+                self.queries(path)  # content types and the like, looked up once
+                before = self.queries(path)
+                edge_cases()  # as many records again, each with its parts
+                assert self.queries(path) == before
