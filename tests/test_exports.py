@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from tests import factories
-from tracker import exports, shapes
+from tracker import exports, shape_rows, shapes
 from tracker.choices import State
 
 pytestmark = pytest.mark.django_db
@@ -173,6 +173,7 @@ class TestCsvFlattening:
 
     def test_no_row_cap_across_chunks(self, client, monkeypatch):
         monkeypatch.setattr(exports, "CHUNK_SIZE", 3)
+        monkeypatch.setattr(shape_rows, "CHUNK_SIZE", 3)  # CSV's chunks
         factories.PersonFactory.create_batch(10)
         assert len(csv_rows(client.get("/people/?format=csv"))) == 10
         response = client.get("/people/?format=jsonl")

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework import serializers
 
-from tracker import shapes
+from tracker import shape_rows, shapes
 
 # A spreadsheet runs a cell starting with one of = + - @ (or a tab or carriage return) as a
 # formula. Such a cell is written with a "'" before it, and the admin's import takes that "'"
@@ -41,6 +41,8 @@ def unescape_formula(value):
 
 
 CHUNK_SIZE = 500
+# Rows of CSV sent to the client at a time.
+LINES_PER_PIECE = 100
 # Several values in one CSV cell (a case's people, a record's sources) are joined by this.
 LIST_SEPARATOR = " | "
 # Excel on Windows reads a CSV file as UTF-8 (Cyrillic names intact) only after this mark.
@@ -83,6 +85,24 @@ def _link_name(link):
 
 def _joined(values):
     return LIST_SEPARATOR.join("" if value is None else str(value) for value in values)
+
+
+# What a list's parts hold that CSV reads: `_label`'s keys (and each part's partial dates),
+# `id` for `<field>_ids`, `name` or `title` for a related record's `<field>_names`.
+CSV_ITEM_KEYS = ("id", "label", "name", "title", "kind_label", "law")
+CSV_ITEM_KEYS += ("description", "summary", "applies_to")
+
+
+def csv_item_keeps(child):
+    """Whether CSV reads field `name` of a list's part `child` (tracker.shape_rows builds no
+    more than that)."""
+
+    def keep(name, field):
+        if _is_link(child):
+            return name != "url"
+        return name in CSV_ITEM_KEYS or isinstance(field, shapes.PartialDateField)
+
+    return keep
 
 
 def _label(item):
@@ -194,18 +214,35 @@ def _download(content, content_type, filename, disposition="attachment"):
     return response
 
 
+def _flat_records(queryset, shape, request):
+    """The records as `tracker.shape_rows` reads them for CSV, the first chunk now (as
+    `_records` does), only that one: its parts stay in memory until it is written."""
+    rows = shape_rows.flat_records(queryset, shape, {"request": request})
+    first = list(itertools.islice(rows, shape_rows.CHUNK_SIZE))
+    return itertools.chain(first, rows)
+
+
 def csv_response(request, queryset, shape, filename):
-    """One row per record, columns from `csv_columns`; UTF-8 with a byte order mark."""
+    """One row per record, columns from `csv_columns`; UTF-8 with a byte order mark.
+
+    The cells come from light dicts of only what the columns read (`tracker.shape_rows`),
+    not from the serializers: the same bytes, many times faster."""
     columns = csv_columns(shape)
-    rows = _records(queryset, shape, request)
+    rows = _flat_records(queryset, shape, request)
+    return _download(csv_lines(columns, rows), "text/csv; charset=utf-8", f"{filename}.csv")
 
-    def generate():
-        writer = csv.writer(_Echo())
-        yield BOM + writer.writerow([header for header, _ in columns])
-        for row in rows:
-            yield writer.writerow([_safe_cell(cell(row)) for _, cell in columns])
 
-    return _download(generate(), "text/csv; charset=utf-8", f"{filename}.csv")
+def csv_lines(columns, records):
+    """The CSV text of `records`: the byte order mark and header, then a row per record, in
+    pieces of LINES_PER_PIECE rows (a piece per row would be a write to the socket per row)."""
+    writer = csv.writer(_Echo())
+    cells = [cell for _, cell in columns]
+    yield BOM + writer.writerow([header for header, _ in columns])
+    records = iter(records)
+    while piece := list(itertools.islice(records, LINES_PER_PIECE)):
+        yield "".join(
+            writer.writerow([_safe_cell(cell(record)) for cell in cells]) for record in piece
+        )
 
 
 def json_response(request, queryset, shape, filename):

@@ -271,9 +271,13 @@ class Loaded:
         return super().to_representation(instance)
 
 
+class EvidenceField(serializers.CharField):
+    """The record's `evidence`, derived in one place: tracker.models.evidence."""
+
+
 def evidence():
     """The record's `evidence`, derived in one place: tracker.models.evidence."""
-    return serializers.CharField(
+    return EvidenceField(
         read_only=True,
         help_text='"confirmed" when a public citation\'s source is graded primary or '
         'established; otherwise "unverified" (only unverified sources, or none).',
