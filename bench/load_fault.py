@@ -232,6 +232,7 @@ class Tally:
         self.server_errors = {"reader": 0, "editor": 0}
         self.failures = {"reader": 0, "editor": 0}  # no response, or one not expected
         self.latencies = []  # readers', in seconds
+        self.by_kind = {}  # readers' latencies per kind of page
         self.failure_times = []
         self.examples = []
         self.attempts = []  # (case pk, marker, own) of every save sent, in order
@@ -239,7 +240,7 @@ class Tally:
         self.refused = 0
         self.failed_saves = []  # (case pk, marker, status, seconds into the run)
 
-    def count(self, role, status=None, elapsed=None, problem=None):
+    def count(self, role, status=None, elapsed=None, problem=None, kind=None):
         with self.lock:
             self.requests[role] += 1
             if status is not None and status >= 500:
@@ -251,12 +252,14 @@ class Tally:
                     self.examples.append(problem)
             elif role == "reader" and elapsed is not None:
                 self.latencies.append(elapsed)
+                self.by_kind.setdefault(kind, []).append(elapsed)
 
 
 def reader(port, pages, deadline, tally, seed):
     rng = random.Random(seed)  # noqa: S311 (which page to ask for, not a secret)
     while time.monotonic() < deadline:
-        path = rng.choice(pages)()
+        page = rng.choice(pages)
+        path = page()
         started = time.monotonic()
         try:
             response = send(port, "GET", path, {"Host": f"{HOST}:{port}"})
@@ -264,7 +267,8 @@ def reader(port, pages, deadline, tally, seed):
             tally.count("reader", problem=f"GET {path}: {type(error).__name__}: {error}")
             continue
         problem = None if response.status == 200 else f"GET {path}: {response.status}"
-        tally.count("reader", response.status, time.monotonic() - started, problem)
+        elapsed = time.monotonic() - started
+        tally.count("reader", response.status, elapsed, problem, page.__name__)
 
 
 def editor(port, admin, username, own, shared, deadline, tally, pause):
@@ -368,8 +372,9 @@ def drop_postgres(url):
     postgres_admin(url, [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
 
 
-def prepare(url, log):
-    """Migrate, build the synthetic record and the editors; return what the threads need."""
+def prepare(url, log, existing=False):
+    """Migrate, build the synthetic record (unless the database has one) and the editors;
+    return what the threads need."""
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
     sys.path.insert(0, str(ROOT))
@@ -381,8 +386,9 @@ def prepare(url, log):
     log("Migrating ...")
     call_command("migrate", verbosity=0, interactive=False)
     call_command("collectstatic", verbosity=0, interactive=False)
-    log(f"Building a synthetic record ({', '.join(f'{v} {k}' for k, v in SCALE.items())}) ...")
-    call_command("generate_synthetic", stdout=io.StringIO(), **SCALE)
+    if not existing:
+        log(f"Building a synthetic record ({', '.join(f'{v} {k}' for k, v in SCALE.items())}) ...")
+        call_command("generate_synthetic", stdout=io.StringIO(), **SCALE)
     editors = [f"load-editor-{n}" for n in range(1, EDITORS + 1)]
     for username in editors:
         stdin, sys.stdin = sys.stdin, io.StringIO(EDITOR_PASSWORD + "\n")
@@ -467,9 +473,15 @@ def reader_pages(rng):
             ]
         )
 
-    # Weighted as readers might be: mostly lists and detail pages.
+    def home():
+        return "/"
+
+    def feed():
+        return "/feeds/designations/"
+
+    # Weighted as readers might be: mostly lists and detail pages (each named for the report).
     return [
-        lambda: "/",
+        home,
         a_list,
         a_list,
         a_filtered_list,
@@ -479,7 +491,7 @@ def reader_pages(rng):
         a_detail,
         a_search,
         an_export,
-        lambda: "/feeds/designations/",
+        feed,
     ]
 
 
@@ -660,6 +672,18 @@ def report(tally, lost, cut, restart, options, vendor, duration):
             "",
         ),
     ]
+    for kind, seconds in sorted(tally.by_kind.items()):
+        ms = [s * 1000 for s in seconds]
+        rows.append(
+            (
+                f"  {kind}",
+                len(ms),
+                "",
+                "",
+                f"{statistics.median(ms):.1f}",
+                f"{percentile(ms, 0.95):.1f}",
+            )
+        )
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     cache = "on" if options.page_cache else "off"
     lines = [
@@ -730,6 +754,12 @@ def main(argv=None):
         help="exit 0 despite saves the restart cut in the middle, if none of them was saved "
         "(the app never runs a POST again; they are reported all the same)",
     )
+    parser.add_argument(
+        "--sqlite-copy",
+        metavar="PATH",
+        help="run on a copy of this SQLite database (e.g. the 100,000-case set of "
+        "`make bench-data`) instead of a small new synthetic record; the file is not changed",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and the log")
     options = parser.parse_args(argv)
     options.page_cache = options.page_cache == "on"
@@ -741,8 +771,13 @@ def main(argv=None):
     postgres = options.database_url.startswith(("postgres://", "postgresql://"))
     if options.restart_postgres and not postgres:
         parser.error("--restart-postgres needs a PostgreSQL --database-url")
+    if options.sqlite_copy and (postgres or not Path(options.sqlite_copy).is_file()):
+        parser.error("--sqlite-copy needs an SQLite file (and no PostgreSQL --database-url)")
     workdir = Path(tempfile.mkdtemp(prefix="load_fault_"))
     url = throwaway_url(options.database_url, workdir)
+    if options.sqlite_copy:
+        print(f"Copying {options.sqlite_copy} ...", flush=True)
+        shutil.copyfile(options.sqlite_copy, workdir / "load_fault.sqlite3")
     restart = None
     if options.restart_postgres:
         command = options.restart_command.split() if options.restart_command else None
@@ -756,7 +791,7 @@ def main(argv=None):
         recreate_postgres(url)
     gunicorn = None
     try:
-        editors, pages, (own, shared) = prepare(url, log)
+        editors, pages, (own, shared) = prepare(url, log, existing=bool(options.sqlite_copy))
         from django.conf import settings
         from django.db import connection, connections
 

@@ -84,7 +84,9 @@ class WritesInvalidateTheirTables(CachedPages):
     def test_raw_sql(self):
         def change(title):
             with connection.cursor() as cursor:
-                cursor.execute("UPDATE tracker_case SET title = %s WHERE id = %s", [title, self.case.pk])
+                cursor.execute(
+                    "UPDATE tracker_case SET title = %s WHERE id = %s", [title, self.case.pk]
+                )
 
         self.changed(change)
 
@@ -92,7 +94,8 @@ class WritesInvalidateTheirTables(CachedPages):
         def change(title):
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    'UPDATE "tracker_case" SET "title" = %s WHERE "id" = %s', [(title, self.case.pk)]
+                    'UPDATE "tracker_case" SET "title" = %s WHERE "id" = %s',
+                    [(title, self.case.pk)],
                 )
 
         self.changed(change)
@@ -100,7 +103,10 @@ class WritesInvalidateTheirTables(CachedPages):
     def test_bulk_create(self):
         pages = self.warm("/cases/", "/")
         Case.objects.bulk_create(
-            [Case(title=f"Bulk case {i}", slug=f"bulk-{i}", state=State.PUBLISHED) for i in range(3)]
+            [
+                Case(title=f"Bulk case {i}", slug=f"bulk-{i}", state=State.PUBLISHED)
+                for i in range(3)
+            ]
         )
         fresh = self.assert_fresh(pages)
         self.assertContains(fresh["/cases/"], "Bulk case 2")

@@ -297,7 +297,10 @@ else:
             "TIMEOUT": 60 * 60,
             "OPTIONS": {"MAX_ENTRIES": 500},
         },
-        "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"},
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "throttle",
+        },
     }
 API_THROTTLE_CACHE = "throttle"
 # Off (PAGE_CACHE=0) renders every page, e.g. to measure rendering; validators stay on.
