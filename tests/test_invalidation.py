@@ -226,6 +226,15 @@ class Fragments(CachedPages):
         finally:
             caching._snapshot.reset(token)
 
+    def test_an_editors_request_reads_the_versions_once_if_at_all(self):
+        token = caching._snapshot.set(caching._Later())
+        try:
+            with self.assertNumQueries(1):
+                caching.cached_fragment("laws", [Law], lambda: "x")
+                caching.cached_fragment("cases", [Case], lambda: "x")
+        finally:
+            caching._snapshot.reset(token)
+
 
 # Nothing listens on port 1: every cache call fails as it would with Redis down.
 UNREACHABLE = {

@@ -209,11 +209,20 @@ def install_everywhere(app_config):
 # Versions
 
 
+class _Later(dict):
+    """The versions of a request that keeps no page (an editor's): read when first needed."""
+
+    read = False
+
+
 def snapshot():
     """{table: version} for this request: read once at its start (or now, outside one)."""
     versions = _snapshot.get()
     if versions is None:
-        versions = DataVersion.snapshot()
+        return DataVersion.snapshot()
+    if isinstance(versions, _Later) and not versions.read:
+        versions.update(DataVersion.snapshot())
+        versions.read = True
     return versions
 
 
@@ -333,7 +342,13 @@ def public_page(view):
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD") or _has_session(request):
-            response = view(request, *args, **kwargs)
+            token = _snapshot.set(_Later())  # fragments still share one read of the versions
+            try:
+                response = view(request, *args, **kwargs)
+                if hasattr(response, "render") and callable(response.render):
+                    response.render()
+            finally:
+                _snapshot.reset(token)
             add_never_cache_headers(response)
             return response
         token = _snapshot.set(DataVersion.snapshot())  # before anything the page shows
