@@ -45,7 +45,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, transaction
+from django.db import connections
 from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
@@ -158,16 +158,9 @@ def versioning(execute, sql, params, many, context):
     tables = written_tables(sql)
     if not tables or getattr(connection, "migrating", False):
         return execute(sql, params, many, context)
-    if connection.get_autocommit():
-        # Outside a transaction, the write and its bump are committed together.
-        with transaction.atomic(using=connection.alias):
-            return _write(execute, sql, params, many, context, tables)
-    return _write(execute, sql, params, many, context, tables)
-
-
-def _write(execute, sql, params, many, context, tables):
+    # After the write: outside a transaction, the bump is committed just after it, so a page
+    # that read the new rows before then is recorded under the old version, stale at once.
     result = execute(sql, params, many, context)
-    connection = context["connection"]
     # A cursor of its own (the statement's may hold rows yet to be fetched), unwrapped.
     cursor = connection.create_cursor()
     try:
