@@ -6,7 +6,8 @@ valid as long as the tables it read keep the versions they had when it was rende
 
 - Writes bump versions themselves. An execute wrapper on every database connection
   (`install`) sees each INSERT, UPDATE and DELETE (one statement or `executemany`) and bumps
-  the written table's row in the same transaction, so no save, `update()`, `bulk_create`,
+  the written table's row right after it, in its transaction if it has one (see
+  docs/caching.md), so no save, `update()`, `bulk_create`,
   `delete`, many-to-many change or raw SQL can change the record without its table's version
   changing with it. `DataVersion.bump()` bumps the `*` row that every page depends on
   (restores, search index rebuilds, bulk loads).
