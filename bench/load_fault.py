@@ -780,6 +780,11 @@ def main(argv=None):
         "record: SQLite file copied, PostgreSQL database used as a template) instead of a "
         "small record built for the run",
     )
+    parser.add_argument(
+        "--without-exports",
+        action="store_true",
+        help="readers ask for no exports (at 100,000 cases one holds a sync worker for seconds)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and the log")
     options = parser.parse_args(argv)
     options.page_cache = options.page_cache == "on"
@@ -813,6 +818,8 @@ def main(argv=None):
     gunicorn = None
     try:
         editors, pages, (own, shared) = prepare(url, log, build=not options.copy)
+        if options.without_exports:
+            pages = [(kind, page) for kind, page in pages if kind != "export"]
         from django.conf import settings
         from django.db import connection, connections
 

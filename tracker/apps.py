@@ -18,7 +18,7 @@ class TrackerConfig(AppConfig):
         from tracker.search import index
 
         index.connect()
-        caching.connect()
+        caching.install_everywhere(self)  # writes bump their tables' versions
         # The Editor and Publisher groups exist in every migrated database.
         post_migrate.connect(create_roles, sender=self, dispatch_uid="tracker.create_roles")
 

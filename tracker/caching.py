@@ -1,19 +1,36 @@
 """HTTP caching of public pages for anonymous readers; editors always see fresh pages.
 
-Every public page depends on nothing but the public record, the code and the
-address. So one number, `DataVersion`, bumped in the same transaction as any
-change to a tracker record, is enough to validate any page:
+Every public page depends on nothing but the rows it reads, the code and the address.
+So each database table has a version (`DataVersion`, one row per table), and a page is
+valid as long as the tables it read keep the versions they had when it was rendered:
 
-- the ETag is the data version (number and time) plus a fingerprint of the code and templates,
-  and Last-Modified is the time of the last change, so a repeat visit gets a
-  `304 Not Modified` after one one-row query and no rendering;
-- a rendered page is kept in Django's cache under that ETag and its full URL,
-  which holds the language (`/ru/…` is Russian, every other path English, whatever
-  the browser asks for: tracker/urls.py), so the next reader of the same page is
-  served without rendering it again (a change to the record makes a new ETag:
-  stale copies are never served);
-- `Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS` lets browsers and proxies
-  reuse a page briefly without asking.
+- Writes bump versions themselves. An execute wrapper on every database connection
+  (`install`) sees each INSERT, UPDATE and DELETE (one statement or `executemany`) and bumps
+  the written table's row right after it, in its transaction if it has one (see
+  docs/caching.md), so no save, `update()`, `bulk_create`,
+  `delete`, many-to-many change or raw SQL can change the record without its table's version
+  changing with it. `DataVersion.bump()` bumps the `*` row that every page depends on
+  (restores, search index rebuilds, bulk loads).
+- A public request reads every version in one query (the snapshot) before anything else,
+  and keeps it for the whole request (`data_version()`, `cached_fragment()`).
+- While a page renders, the wrapper records the tables named in its queries (every word of
+  the SQL that is a model's table: a superset is harmless). The page is kept in Django's
+  cache under its full URL (which holds the language: `/ru/…` is Russian, every other path
+  English, whatever the browser asks for: tracker/urls.py) with {table: version} of the
+  tables it read, plus `*`; a fragment taken from the cache counts its models' tables.
+  Streamed responses (exports) depend on every table.
+- A later request is served the kept page only if every recorded version equals the
+  snapshot's. Versions are read before the page's data, so a change committed while a page
+  renders leaves it recorded under the older version: stale at once, never fresh.
+- The ETag is a hash of the recorded versions and of the code (`code_fingerprint`), and
+  Last-Modified the time of the latest of them: a repeat visit gets a `304 Not Modified`
+  after one query and no rendering. `Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS`
+  lets browsers and proxies reuse a page briefly without asking.
+
+An edit to a case therefore renders again the pages that read cases, and leaves a law's
+page cached if it never read them. With `REDIS_URL` the cache is shared by every worker and
+server; the versions live in the database they all share, so every server judges a kept
+page the same way. When the cache cannot be reached, pages are rendered without it.
 
 A request that carries a session cookie (an editor, or anyone who has logged in)
 bypasses all of this and gets `Cache-Control: private, no-cache, no-store`.
@@ -22,27 +39,45 @@ bypasses all of this and gets `Cache-Control: private, no-cache, no-store`.
 import contextvars
 import functools
 import hashlib
+import logging
+import re
 from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db import connections
 from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from django.utils.translation import get_language
-from simple_history.models import HistoricalChanges
 
-from tracker.models import DataVersion, LoginFailure, SearchEntry
+from tracker.models import DataVersion, LoginFailure
+from tracker.models.changes import EVERYTHING
+
+logger = logging.getLogger(__name__)
 
 # Rendered pages larger than this are not kept (exports stream and are never kept).
 MAX_CACHED_BYTES = 1024 * 1024
-# Not the public record: bookkeeping, and login throttling.
-UNTRACKED = {DataVersion, LoginFailure, SearchEntry}
-# The data version a public page is being rendered for (read once, for its ETag): the
-# fragments of that page are keyed by it rather than by a second read.
-_page_version = contextvars.ContextVar("page_version", default=None)
+# Written without bumping a version: the versions themselves, and bookkeeping no page reads
+# (failed logins, sessions, django-axes's login attempts).
+UNTRACKED_MODELS = (DataVersion, LoginFailure)
+UNTRACKED_APPS = ("sessions", "axes")
+
+# The table an INSERT, UPDATE or DELETE writes (quoted or not).
+WRITE = re.compile(
+    r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)"
+    r"\s+\"?(\w+)\"?",
+    re.IGNORECASE,
+)
+# Other statements that may write to tables they name.
+OTHER_WRITE = re.compile(r"\s*(?:WITH|TRUNCATE|MERGE)\b", re.IGNORECASE)
+WORD = re.compile(r"\w+")
+
+# The versions read at the start of the current public request (`snapshot()`).
+_snapshot = contextvars.ContextVar("data_versions", default=None)
+# The tables the page being rendered has read, or None when no page is being recorded.
+_reads = contextvars.ContextVar("tables_read", default=None)
 
 
 @functools.cache
@@ -70,40 +105,192 @@ def code_fingerprint():
     return digest.hexdigest()[:12]
 
 
+# Tables
+
+
+@functools.cache
+def untracked_tables():
+    models = list(UNTRACKED_MODELS)
+    for config in apps.get_app_configs():
+        if config.label in UNTRACKED_APPS:
+            models.extend(config.get_models(include_auto_created=True))
+    return frozenset(model._meta.db_table for model in models)
+
+
+@functools.cache
+def known_tables():
+    """The tables of every installed model (many-to-many tables too) that carry a version."""
+    tables = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
+    return frozenset(tables - untracked_tables())
+
+
+def tables_of(models):
+    """The tables rows of `models` live in: their own and their many-to-many tables."""
+    if not models:
+        return set(known_tables())
+    tables = set()
+    for model in models:
+        tables.add(model._meta.db_table)
+        for field in model._meta.many_to_many:
+            tables.add(field.remote_field.through._meta.db_table)
+        for relation in model._meta.related_objects:
+            if relation.many_to_many:
+                tables.add(relation.through._meta.db_table)
+    return tables
+
+
+def written_tables(sql):
+    """The tables `sql` may write to: empty for reads and schema changes."""
+    match = WRITE.match(sql)
+    if match:
+        table = match.group(1)
+        return set() if table in untracked_tables() else {table}
+    if OTHER_WRITE.match(sql):
+        return (known_tables().intersection(WORD.findall(sql))) or {EVERYTHING}
+    return set()
+
+
+# The execute wrapper
+
+
+def versioning(execute, sql, params, many, context):
+    """Bumps the version of every table a statement writes, in the statement's transaction;
+    and, while a public page renders, notes the tables its statements read."""
+    reads = _reads.get()
+    if reads is not None:
+        reads.update(known_tables().intersection(WORD.findall(sql)))
+    connection = context["connection"]
+    tables = written_tables(sql)
+    if not tables or getattr(connection, "migrating", False):
+        return execute(sql, params, many, context)
+    # After the write: outside a transaction, the bump is committed just after it, so a page
+    # that read the new rows before then is recorded under the old version, stale at once.
+    result = execute(sql, params, many, context)
+    # A cursor of its own (the statement's may hold rows yet to be fetched), unwrapped.
+    cursor = connection.create_cursor()
+    try:
+        DataVersion.bump_tables(tables, connection, cursor)
+    finally:
+        cursor.close()
+    return result
+
+
+def install(connection, **kwargs):
+    """Put `versioning` on a connection (connection_created calls it for each new one)."""
+    if versioning not in connection.execute_wrappers:
+        connection.execute_wrappers.insert(0, versioning)
+
+
+def _migrating(using="default", **kwargs):
+    connections[using].migrating = True
+
+
+def _migrated(using="default", **kwargs):
+    """Migrations run without versions (the table may not be there yet), then bump everything."""
+    connection = connections[using]
+    connection.migrating = False
+    if DataVersion._meta.db_table in connection.introspection.table_names():
+        DataVersion.bump(using=using)
+
+
+def install_everywhere(app_config):
+    from django.db.backends.signals import connection_created
+    from django.db.models.signals import post_migrate, pre_migrate
+
+    connection_created.connect(install, dispatch_uid="tracker.caching.install")
+    for connection in connections.all():
+        install(connection)
+    pre_migrate.connect(_migrating, dispatch_uid="tracker.caching.migrating")
+    post_migrate.connect(_migrated, sender=app_config, dispatch_uid="tracker.caching.migrated")
+
+
+# Versions
+
+
+class _Later(dict):
+    """The versions of a request that keeps no page (an editor's): read when first needed."""
+
+    read = False
+
+
+def snapshot():
+    """{table: version} for this request: read once at its start (or now, outside one)."""
+    versions = _snapshot.get()
+    if versions is None:
+        return DataVersion.snapshot()
+    if isinstance(versions, _Later) and not versions.read:
+        versions.update(DataVersion.snapshot())
+        versions.read = True
+    return versions
+
+
+def _versions(tables):
+    versions = snapshot()
+    reads = _reads.get()
+    if reads is not None:
+        reads.update(tables)
+    return {table: versions.get(table, 0) for table in sorted({*tables, EVERYTHING})}
+
+
+def _token(versions):
+    text = ";".join(f"{table}={number}" for table, number in sorted(versions.items()))
+    return hashlib.sha256(f"{text};{code_fingerprint()}".encode()).hexdigest()[:16]
+
+
 def data_version(*models):
-    """A token that changes whenever a row of any of `models` changes (of any tracker model
-    when none is given). Cached fragments are keyed by it."""
-    version = _page_version.get() or DataVersion.current()
-    return f"{version.number}.{version.changed_at.timestamp():.6f}"
+    """A token that changes whenever a row of any of `models` changes (of any model when none
+    is given), or everything is bumped. Cached fragments are keyed by it."""
+    return _token(_versions(tables_of(models)))
 
 
 def cached_fragment(name, models, render):
     """The HTML `render()` returns, rendered once per version of the `models` it shows (and
     per language and code), then taken from the cache: for parts of pages that are the
     same on many pages, such as a filter form's long lists of laws and countries."""
-    key = f"fragment:{name}:{get_language()}:{data_version(*models)}:{code_fingerprint()}"
-    html = cache.get(key)
+    key = f"fragment:{name}:{get_language()}:{data_version(*models)}"
+    html = _cache_get(key)
     if html is None:
         html = render()
-        cache.set(key, html)
+        _cache_set(key, html)
     return html
+
+
+# The cache, which may be away (a Redis server restarting): pages are then rendered.
+
+
+def _cache_get(key):
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 (whatever the backend raises, the page is rendered)
+        logger.warning("Cache unavailable; rendering without it", exc_info=True)
+        return None
+
+
+def _cache_set(key, value):
+    try:
+        cache.set(key, value)
+    except Exception:  # noqa: BLE001
+        logger.warning("Cache unavailable; not keeping %s", key, exc_info=True)
+
+
+# Pages
 
 
 def _has_session(request):
     return settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
-def _public_headers(response, etag, last_modified):
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(last_modified)
+def _public_headers(response, entry):
+    response["ETag"] = entry["etag"]
+    response["Last-Modified"] = http_date(entry["modified"])
     response["Cache-Control"] = f"public, max-age={settings.PUBLIC_CACHE_SECONDS}"
     patch_vary_headers(response, ["Cookie"])
     return response
 
 
-def _cache_key(request, etag):
+def _cache_key(request):
     address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-    return f"page:{etag.strip(chr(34))}:{address}"
+    return f"page:{code_fingerprint()}:{address}"
 
 
 def _keepable(response):
@@ -115,59 +302,86 @@ def _keepable(response):
     )
 
 
+def _valid(entry, versions):
+    return entry is not None and all(
+        versions.get(table, 0) == number for table, number in entry["versions"].items()
+    )
+
+
+def _entry(versions):
+    return {
+        "versions": versions,
+        "etag": f'"{_token(versions)}"',
+        # Version numbers are times of change in microseconds.
+        "modified": max(versions.values()) // 1_000_000,
+        "content": None,
+        "content_type": None,
+    }
+
+
+def _render(view, request, args, kwargs):
+    """The view's response, rendered, and the tables its queries read."""
+    reads = set()
+    token = _reads.set(reads)
+    try:
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            response.render()
+    finally:
+        _reads.reset(token)
+    if response.streaming:
+        reads = known_tables()  # read while streaming, after this: depends on everything
+    return response, reads
+
+
 def public_page(view):
     """Serve a public view with validators, a shared page cache and Cache-Control."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD") or _has_session(request):
-            response = view(request, *args, **kwargs)
-            add_never_cache_headers(response)
-            return response
-        version = DataVersion.current()
-        etag = f'"{version.number}.{version.changed_at.timestamp():.6f}-{code_fingerprint()}"'
-        last_modified = version.changed_at.timestamp()
-        not_modified = get_conditional_response(
-            request, etag=etag, last_modified=int(last_modified)
-        )
-        if not_modified is not None:
-            return _public_headers(not_modified, etag, last_modified)
-        key = _cache_key(request, etag)
-        keep = settings.PAGE_CACHE and request.method == "GET"
-        cached = cache.get(key) if keep else None
-        if cached is not None:
-            content, content_type = cached
-            response = HttpResponse(content, content_type=content_type)
-        else:
-            token = _page_version.set(version)
+            token = _snapshot.set(_Later())  # fragments still share one read of the versions
             try:
                 response = view(request, *args, **kwargs)
                 if hasattr(response, "render") and callable(response.render):
                     response.render()
             finally:
-                _page_version.reset(token)
-            if keep and _keepable(response):
-                cache.set(key, (response.content, response["Content-Type"]))
-        if response.status_code == 200:
-            _public_headers(response, etag, last_modified)
-        return response
+                _snapshot.reset(token)
+            add_never_cache_headers(response)
+            return response
+        token = _snapshot.set(DataVersion.snapshot())  # before anything the page shows
+        try:
+            return _serve(view, request, args, kwargs)
+        finally:
+            _snapshot.reset(token)
 
     return wrapped
 
 
-def _changed(sender, **kwargs):
-    if kwargs.get("action", "post_").startswith("post_"):
-        DataVersion.bump()
-
-
-def connect():
-    """Bump the data version on every save, delete and many-to-many change of a tracker model."""
-    for model in apps.get_app_config("tracker").get_models():
-        if model in UNTRACKED or issubclass(model, HistoricalChanges):
-            continue  # history rows are written with the change that already bumps
-        uid = f"tracker.caching.{model.__name__}"
-        post_save.connect(_changed, sender=model, dispatch_uid=uid)
-        post_delete.connect(_changed, sender=model, dispatch_uid=uid)
-        for field in model._meta.local_many_to_many:
-            through = field.remote_field.through
-            m2m_changed.connect(_changed, sender=through, dispatch_uid=f"{uid}.{field.name}")
+def _serve(view, request, args, kwargs):
+    versions = _snapshot.get()
+    key = _cache_key(request)
+    entry = _cache_get(key)
+    if _valid(entry, versions):
+        not_modified = get_conditional_response(
+            request, etag=entry["etag"], last_modified=entry["modified"]
+        )
+        if not_modified is not None:
+            return _public_headers(not_modified, entry)
+        if entry["content"] is not None and settings.PAGE_CACHE and request.method == "GET":
+            response = HttpResponse(entry["content"], content_type=entry["content_type"])
+            return _public_headers(response, entry)
+    response, reads = _render(view, request, args, kwargs)
+    if response.status_code != 200 or response.cookies:
+        return response
+    entry = _entry(_versions(reads))
+    not_modified = get_conditional_response(
+        request, etag=entry["etag"], last_modified=entry["modified"]
+    )
+    if not_modified is not None:
+        return _public_headers(not_modified, entry)
+    if settings.PAGE_CACHE and request.method == "GET" and _keepable(response):
+        entry["content"] = response.content
+        entry["content_type"] = response["Content-Type"]
+    _cache_set(key, entry)  # without its content, it still answers conditional requests
+    return _public_headers(response, entry)

@@ -271,23 +271,37 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
-# Rendered public pages, kept per worker and validated by the data version (tracker.caching).
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "TIMEOUT": 60 * 60,
-        "OPTIONS": {"MAX_ENTRIES": 500},
-    }
-}
-# The API's rate limits count each address's requests here (tracker.api.AddressThrottle):
-# in Redis, shared by every worker and server, when REDIS_URL is set (e.g. redis://host:6379/0);
-# otherwise in each worker's memory, so each of N workers allows the rate on its own.
+# Rendered public pages and fragments (tracker.caching), and the API's rate-limit counters
+# (tracker.api.AddressThrottle): in Redis, shared by every worker and server, when REDIS_URL
+# is set (e.g. redis://host:6379/0); otherwise in each worker's memory, so each of N workers
+# keeps its own pages and allows the API rate on its own. Kept pages are validated by the
+# data versions in the database, so a shared cache never serves a stale page.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CACHES["throttle"] = (
-    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
-)
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "tracker")
+if REDIS_URL:
+    _redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+        # A Redis server that does not answer costs a request half a second, not a timeout.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+    CACHES = {
+        "default": {**_redis, "TIMEOUT": 60 * 60},
+        "throttle": {**_redis, "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:throttle"},
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "TIMEOUT": 60 * 60,
+            "OPTIONS": {"MAX_ENTRIES": 500},
+        },
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "throttle",
+        },
+    }
 API_THROTTLE_CACHE = "throttle"
 # Off (PAGE_CACHE=0) renders every page, e.g. to measure rendering; validators stay on.
 PAGE_CACHE = env_bool("PAGE_CACHE", default=True)

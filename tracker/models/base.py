@@ -137,8 +137,6 @@ class PublishableQuerySet(PublicQuerySet):
         """
         from simple_history.utils import bulk_update_with_history
 
-        from .changes import DataVersion
-
         if state == State.PUBLISHED:
             blocked = list(self.unpublishable()[:5])
             if blocked:
@@ -160,7 +158,6 @@ class PublishableQuerySet(PublicQuerySet):
                 default_user=user,
                 default_change_reason=reason or f"Moved to {State(state).label.lower()}",
             )
-            DataVersion.bump()
             # A bulk UPDATE sends no signals: re-index the records and what mentions them.
             index.refresh(self.model, [record.pk for record in records])
         return len(records)

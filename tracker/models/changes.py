@@ -1,59 +1,78 @@
-"""One row that changes whenever the public record does: the base of HTTP caching."""
+"""A version per database table, bumped by every write to it: the base of HTTP caching."""
 
-import datetime
-import functools
+import time
 
 from django.db import connections, models, router
-from django.db.models import F
 from django.utils import timezone
+
+# The row every page depends on: bumped by `DataVersion.bump()` (restores, index rebuilds,
+# bulk loads), it makes every cached page and fragment stale at once.
+EVERYTHING = "*"
 
 
 class DataVersion(models.Model):
-    """The public record's version number and the time of its last change.
+    """The version of one table's rows (or of everything, `EVERYTHING`) and its last change.
 
-    Every save or delete of a tracker record bumps it in the same transaction
-    (see `tracker.caching`), so a page rendered from older data can never be
-    served under the new version. Bulk writers that bypass signals call `bump()`.
+    `tracker.caching` bumps the written table's row from every INSERT, UPDATE and DELETE,
+    in the same transaction as the write, so a page rendered from older rows can never be
+    served under the new version. A number is at least the time of its change in
+    microseconds and only ever grows, so numbers never repeat, even after a database is
+    emptied and filled again.
     """
 
+    table_name = models.CharField(max_length=200, unique=True)
     number = models.PositiveBigIntegerField(default=1)
     changed_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="one_data_version")]
-
     def __str__(self):
-        return f"version {self.number} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+        return f"{self.table_name}: version {self.number} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
 
     @classmethod
-    def current(cls):
-        """The row (created if missing), read for its number and time.
+    def snapshot(cls, using=None):
+        """{table: version number} of every table that was ever written: one query.
 
-        Every public request asks for it, so the SQL is compiled once per database
-        and run on a bare cursor: building the query with the ORM cost more than running it.
+        Every public request asks for it, so the SQL is written once and run on a bare
+        cursor: building the query with the ORM cost more than running it.
         """
-        alias = router.db_for_read(cls)
-        sql, params = cls._current_sql(alias)
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            cls.bump()
-            return cls.current()
-        number, changed_at = row
-        changed_at = cls._meta.get_field("changed_at").to_python(changed_at)
-        if timezone.is_naive(changed_at):  # SQLite keeps UTC without a zone
-            changed_at = timezone.make_aware(changed_at, datetime.UTC)
-        return cls(pk=1, number=number, changed_at=changed_at)
-
-    @staticmethod
-    @functools.cache
-    def _current_sql(alias):
-        query = DataVersion.objects.using(alias).filter(pk=1).values_list("number", "changed_at")
-        return query.query.sql_with_params()
+        alias = using or router.db_for_read(cls)
+        connection = connections[alias]
+        quote = connection.ops.quote_name
+        sql = f"SELECT {quote('table_name')}, {quote('number')} FROM {quote(cls._meta.db_table)}"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return dict(cursor.fetchall())
 
     @classmethod
-    def bump(cls):
+    def bump_sql(cls, connection):
+        """One statement (with parameters table, number, time) that creates or bumps a row."""
+        quote = connection.ops.quote_name
+        table, name = quote(cls._meta.db_table), quote("table_name")
+        number, changed_at = quote("number"), quote("changed_at")
+        greatest = "MAX" if connection.vendor == "sqlite" else "GREATEST"
+        return (
+            f"INSERT INTO {table} ({name}, {number}, {changed_at}) VALUES (%s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT ({name}) DO UPDATE SET "
+            f"{number} = {greatest}({table}.{number} + 1, excluded.{number}), "
+            f"{changed_at} = excluded.{changed_at}"
+        )
+
+    @classmethod
+    def bump_tables(cls, tables, connection, cursor):
+        """Bump the rows of `tables` on `cursor` (a bare one: no execute wrapper sees it)."""
+        sql = cls.bump_sql(connection)
         now = timezone.now()
-        if not cls.objects.filter(pk=1).update(number=F("number") + 1, changed_at=now):
-            cls.objects.get_or_create(pk=1, defaults={"changed_at": now})
+        number = time.time_ns() // 1000
+        changed_at = connection.ops.adapt_datetimefield_value(now)
+        for table in sorted(tables):
+            cursor.execute(sql, (table, number, changed_at))
+
+    @classmethod
+    def bump(cls, using=None):
+        """Make every cached page stale (after writes that may reach tables unseen)."""
+        connection = connections[using or router.db_for_write(cls)]
+        connection.ensure_connection()
+        cursor = connection.create_cursor()
+        try:
+            cls.bump_tables([EVERYTHING], connection, cursor)
+        finally:
+            cursor.close()
