@@ -211,6 +211,24 @@ class Fragments(CachedPages):
         show()
         self.assertEqual(len(renders), 3)
 
+    def test_fragments_also_depend_on_the_tables_they_read(self):
+        renders = []
+
+        def fragment():
+            renders.append(1)
+            return Organisation.objects.count()
+
+        def show():
+            return caching.cached_fragment("counted", [Law], fragment)
+
+        self.assertEqual(show(), 1)
+        Case.objects.filter(pk=self.case.pk).update(title="Trial renamed")
+        self.assertEqual(show(), 1)
+        self.assertEqual(len(renders), 1)
+        Organisation.objects.create(name="Sova", slug="sova")
+        self.assertEqual(show(), 2)  # not among its models, but read by it
+        self.assertEqual(len(renders), 2)
+
     def test_versions_of_models_change_with_their_many_to_many_tables(self):
         before = caching.data_version(Case)
         self.case.organisations.remove(self.memorial)
@@ -258,3 +276,24 @@ class CacheOutage(CachedPages):
                     response = self.get(url)
                     self.assertEqual(response.status_code, 200, url)
         self.assertContains(self.get("/cases/lawyers/"), TITLE)
+
+
+class Writers(TestCase):
+    def advisory_locks(self):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND pid = pg_backend_pid()"
+            )
+            return cursor.fetchone()[0]
+
+    def test_every_writer_takes_one_lock_before_the_version_rows(self):
+        """Two saves bumping the versions of the same tables in opposite orders would
+        deadlock on PostgreSQL; each takes one transaction lock first instead. (SQLite lets
+        one writer at a time write in any case.)"""
+        if connection.vendor != "postgresql":
+            self.assertEqual(connection.vendor, "sqlite")
+            return
+        self.assertEqual(self.advisory_locks(), 0)
+        factories.OrganisationFactory()
+        self.assertEqual(self.advisory_locks(), 1)

@@ -117,11 +117,11 @@ def test_source_page_query_count_does_not_grow_with_citations(client):
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        # Every page first reads the data version that validates the page cache; every
-        # detail page ends with one query for its change log.
-        # The data version again for each of the three parts (tracker.home), every count in one
-        # query, the latest designations and events, one GROUP BY query per chart.
-        ("/", 9),
+        # Every page first reads the data versions (one query, for the page and its cached
+        # parts); every detail page ends with one query for its change log.
+        # Home (tracker.home): every count in one query, the latest designations and events,
+        # one GROUP BY query per chart.
+        ("/", 6),
         ("/organisations/", 6),
         ("/organisations/org-0/", 8),
         # The data version, the count, the page (with organisation and law); the law select.

@@ -17,7 +17,8 @@ valid as long as the tables it read keep the versions they had when it was rende
   the SQL that is a model's table: a superset is harmless). The page is kept in Django's
   cache under its full URL (which holds the language: `/ru/…` is Russian, every other path
   English, whatever the browser asks for: tracker/urls.py) with {table: version} of the
-  tables it read, plus `*`; a fragment taken from the cache counts its models' tables.
+  tables it read, plus `*`; a fragment (`cached_fragment`) is kept the same way, and one
+  taken from the cache counts the tables it depends on as read by the page.
   Streamed responses (exports) depend on every table.
 - A later request is served the kept page only if every recorded version equals the
   snapshot's. Versions are read before the page's data, so a change committed while a page
@@ -244,15 +245,25 @@ def data_version(*models):
 
 
 def cached_fragment(name, models, render):
-    """The HTML `render()` returns, rendered once per version of the `models` it shows (and
-    per language and code), then taken from the cache: for parts of pages that are the
-    same on many pages, such as a filter form's long lists of laws and countries."""
-    key = f"fragment:{name}:{get_language()}:{data_version(*models)}"
-    html = _cache_get(key)
-    if html is None:
-        html = render()
-        _cache_set(key, html)
-    return html
+    """The HTML (or any picklable value) `render()` returns, rendered once, then taken from
+    the cache while the tables it depends on keep their versions: those of the `models` it
+    shows (their rows may have been read before `render()` is called) and every table its
+    own queries read. For parts of pages that are the same on many pages (a filter form's
+    long lists of laws, a list's count, the home page's numbers), per language and code."""
+    key = f"fragment:{name}:{get_language()}:{code_fingerprint()}"
+    versions = snapshot()
+    entry = _cache_get(key)
+    if _valid(entry, versions):
+        _versions(entry["versions"])  # the page depends on them too
+        return entry["value"]
+    reads = set()
+    token = _reads.set(reads)
+    try:
+        value = render()
+    finally:
+        _reads.reset(token)
+    _cache_set(key, {"versions": _versions(tables_of(models) | reads), "value": value})
+    return value
 
 
 # The cache, which may be away (a Redis server restarting): pages are then rendered.

@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
 from tracker.caching import cached_fragment
-from tracker.models.public import public_models
 
 
 class CappedPaginator(Paginator):
@@ -21,7 +20,7 @@ class CappedPaginator(Paginator):
 
     def __init__(self, *args, count_key=None, **kwargs):
         """`count_key` names what is counted (the list and its filters): the count is then
-        kept per version of the public record, so paging through a list counts it once."""
+        kept while what it reads is unchanged, so paging through a list counts it once."""
         super().__init__(*args, **kwargs)
         self.count_key = count_key
 
@@ -30,8 +29,9 @@ class CappedPaginator(Paginator):
         if self.count_key is None:
             return self._count_rows()
         digest = hashlib.sha256(self.count_key.encode()).hexdigest()[:32]
-        # Every public model: a filter may reach any of them (charges, events, people…).
-        return cached_fragment(f"list-count:{digest}", public_models(), self._count_rows)
+        # Valid while the tables the count reads (the list's and its filters') are unchanged.
+        model = self.object_list.model
+        return cached_fragment(f"list-count:{digest}", (model,), self._count_rows)
 
     def _count_rows(self):
         # Only the ids, unordered: annotations and sorting are for the rows shown, not the count.

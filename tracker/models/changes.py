@@ -8,6 +8,8 @@ from django.utils import timezone
 # The row every page depends on: bumped by `DataVersion.bump()` (restores, index rebuilds,
 # bulk loads), it makes every cached page and fragment stale at once.
 EVERYTHING = "*"
+# PostgreSQL: the transaction lock every writer takes before it bumps a version row.
+WRITERS_LOCK = 0x7472_6163_6B65  # "tracke"
 
 
 class DataVersion(models.Model):
@@ -60,6 +62,12 @@ class DataVersion(models.Model):
     def bump_tables(cls, tables, connection, cursor):
         """Bump the rows of `tables` on `cursor` (a bare one: no execute wrapper sees it)."""
         sql = cls.bump_sql(connection)
+        if connection.vendor == "postgresql":
+            # One lock before any version row, held to the end of the transaction (as the one
+            # global row of old was): two saves that write the same tables in opposite orders
+            # wait for each other rather than deadlock on their version rows. SQLite has one
+            # writer at a time anyway.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [WRITERS_LOCK])
         now = timezone.now()
         number = time.time_ns() // 1000
         changed_at = connection.ops.adapt_datetimefield_value(now)
