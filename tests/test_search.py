@@ -254,6 +254,25 @@ class TestRankingAndGrouping:
         ]
         assert [hit.record for hit in group.hits] == [exact, in_name]
 
+    def test_exact_name_ranked_below_the_best_candidates_comes_first(self, monkeypatch):
+        # Only the best-scored candidates are read; an exact name scored below them still leads.
+        monkeypatch.setattr(backends, "RANKED_CANDIDATES", 2)
+        others = [
+            factories.OrganisationFactory(
+                name=f"Memorial Memorial Memorial {n}", description="Memorial, memorial."
+            )
+            for n in range(3)
+        ]
+        exact = factories.OrganisationFactory(name="Memorial", description="Another name. " * 30)
+        factories.OrganisationFactory(name="Memorial", state=State.DRAFT)
+        [group] = [
+            group
+            for group in search.find(clean_query("memorial"), per_group=2)
+            if group.kind == "organisation"
+        ]
+        assert group.count == 4
+        assert [hit.record for hit in group.hits] == [exact, others[0]]
+
     def test_drafts_among_the_best_candidates_never_leave_a_group_short(self, monkeypatch):
         # Only the best-scored candidates are read; when drafts fill them, every match is.
         monkeypatch.setattr(backends, "RANKED_CANDIDATES", 2)

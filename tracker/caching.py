@@ -33,12 +33,12 @@ from django.utils.http import http_date
 from django.utils.translation import get_language
 from simple_history.models import HistoricalChanges
 
-from tracker.models import DataVersion, LoginFailure, SearchEntry
+from tracker.models import DataVersion, LoginFailure, SearchEntry, SearchName
 
 # Rendered pages larger than this are not kept (exports stream and are never kept).
 MAX_CACHED_BYTES = 1024 * 1024
 # Not the public record: bookkeeping, and login throttling.
-UNTRACKED = {DataVersion, LoginFailure, SearchEntry}
+UNTRACKED = {DataVersion, LoginFailure, SearchEntry, SearchName}
 
 
 @functools.cache
