@@ -390,16 +390,27 @@ def _trigrams(words):
 
 
 def _closeness(query, names):
-    """How close the query is to the closest of the names, or to a run of words in one (0..1)."""
+    """How close the query is to the closest of the names, or to a run of words in one (0..1).
+
+    Below SUGGEST_MIN_SIMILARITY the value only says "not close": candidates whose upper
+    bounds (lengths, then letters) cannot beat the best so far or reach that are not compared.
+    """
     best = 0.0
     size = len(query.split())
+    matcher = difflib.SequenceMatcher(None, query)
     for name in names.split(" | "):
         words = name.split()
         candidates = [name] + [
             " ".join(words[i : i + size]) for i in range(max(len(words) - size + 1, 0))
         ]
         for candidate in candidates:
-            best = max(best, difflib.SequenceMatcher(None, query, candidate).ratio())
+            floor = max(best, SUGGEST_MIN_SIMILARITY)
+            lengths = len(query) + len(candidate)
+            if not lengths or 2 * min(len(query), len(candidate)) / lengths < floor:
+                continue
+            matcher.set_seq2(candidate)
+            if matcher.quick_ratio() >= floor:
+                best = max(best, matcher.ratio())
     return best
 
 
