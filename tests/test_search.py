@@ -9,7 +9,7 @@ from tests import factories
 from tests.admin_forms import admin_form_data
 from tracker import search
 from tracker.choices import State
-from tracker.models import Organisation, SearchEntry
+from tracker.models import Organisation, SearchEntry, SearchName
 from tracker.search import backends, clean_query, text
 
 pytestmark = pytest.mark.django_db
@@ -323,6 +323,21 @@ class TestDidYouMean:
 
 
 class TestIndexFollowsEdits:
+    def test_whole_names_follow_renames_aliases_and_deletes(self):
+        organisation = factories.OrganisationFactory(name="Old Name Society")
+        rows = SearchName.objects.filter(kind="organisation", object_id=organisation.pk)
+
+        def forms():
+            return set(rows.values_list("form", flat=True))
+
+        assert forms() == text.name_forms("Old Name Society")
+        organisation.name = "Freedom Society"
+        organisation.save()
+        factories.OrganisationAliasFactory(organisation=organisation, name="FS")
+        assert forms() == text.name_forms("Freedom Society") | text.name_forms("FS")
+        organisation.delete()
+        assert forms() == set()
+
     def test_admin_edit_reindexes_the_record(self, client, editor_client):
         organisation = factories.OrganisationFactory(name="Old Name Society", slug="society")
         url = f"/admin/tracker/organisation/{organisation.pk}/change/"

@@ -143,7 +143,7 @@ def entry_fields(names, body):
     }
 
 
-def exact_forms(entry):
+def _name_forms(entry):
     """The whole-name forms an entry's `exact` column holds, one `SearchName` row each."""
     return [form for form in entry.exact.split("|") if form]
 
@@ -180,7 +180,7 @@ def reindex(kind, pks, apps=global_apps):
             names = [
                 name_model(kind=kind, object_id=entry.object_id, form=form)
                 for entry in entries
-                for form in exact_forms(entry)
+                for form in _name_forms(entry)
             ]
             name_model.objects.filter(kind=kind, object_id__in=chunk).delete()
             name_model.objects.bulk_create(names, batch_size=500)
