@@ -36,6 +36,7 @@ NOT_BACKED_UP = {
     "sessions.session",
     "tracker.loginfailure",
     "tracker.searchentry",
+    "tracker.searchname",
     "tracker.dataversion",
 }
 

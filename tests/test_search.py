@@ -9,7 +9,7 @@ from tests import factories
 from tests.admin_forms import admin_form_data
 from tracker import search
 from tracker.choices import State
-from tracker.models import Organisation, SearchEntry
+from tracker.models import Organisation, SearchEntry, SearchName
 from tracker.search import backends, clean_query, text
 
 pytestmark = pytest.mark.django_db
@@ -254,6 +254,25 @@ class TestRankingAndGrouping:
         ]
         assert [hit.record for hit in group.hits] == [exact, in_name]
 
+    def test_exact_name_ranked_below_the_best_candidates_comes_first(self, monkeypatch):
+        # Only the best-scored candidates are read; an exact name scored below them still leads.
+        monkeypatch.setattr(backends, "RANKED_CANDIDATES", 2)
+        others = [
+            factories.OrganisationFactory(
+                name=f"Memorial Memorial Memorial {n}", description="Memorial, memorial."
+            )
+            for n in range(3)
+        ]
+        exact = factories.OrganisationFactory(name="Memorial", description="Another name. " * 30)
+        factories.OrganisationFactory(name="Memorial", state=State.DRAFT)
+        [group] = [
+            group
+            for group in search.find(clean_query("memorial"), per_group=2)
+            if group.kind == "organisation"
+        ]
+        assert group.count == 4
+        assert [hit.record for hit in group.hits] == [exact, others[0]]
+
     def test_drafts_among_the_best_candidates_never_leave_a_group_short(self, monkeypatch):
         # Only the best-scored candidates are read; when drafts fill them, every match is.
         monkeypatch.setattr(backends, "RANKED_CANDIDATES", 2)
@@ -304,6 +323,21 @@ class TestDidYouMean:
 
 
 class TestIndexFollowsEdits:
+    def test_whole_names_follow_renames_aliases_and_deletes(self):
+        organisation = factories.OrganisationFactory(name="Old Name Society")
+        rows = SearchName.objects.filter(kind="organisation", object_id=organisation.pk)
+
+        def forms():
+            return set(rows.values_list("form", flat=True))
+
+        assert forms() == text.name_forms("Old Name Society")
+        organisation.name = "Freedom Society"
+        organisation.save()
+        factories.OrganisationAliasFactory(organisation=organisation, name="FS")
+        assert forms() == text.name_forms("Freedom Society") | text.name_forms("FS")
+        organisation.delete()
+        assert forms() == set()
+
     def test_admin_edit_reindexes_the_record(self, client, editor_client):
         organisation = factories.OrganisationFactory(name="Old Name Society", slug="society")
         url = f"/admin/tracker/organisation/{organisation.pk}/change/"

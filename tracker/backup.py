@@ -51,6 +51,7 @@ EXCLUDED = {
     "tracker.loginfailure",  # failed admin logins of the last hour (tracker.accounts)
     # derived: the search index is rebuilt and the data version bumped by `restore`
     "tracker.searchentry",
+    "tracker.searchname",
     "tracker.dataversion",
 }
 # A model can also leave itself out by saying so (e.g. login-throttling counters):

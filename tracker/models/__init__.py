@@ -6,7 +6,7 @@ from .cases import Case, CaseEvent, Charge, Person, PersonAlias
 from .changes import DataVersion
 from .laws import Law, LawAlias, LawAmendment, Penalty
 from .organisations import Designation, Organisation, OrganisationAlias
-from .search import SearchEntry, SearchKind
+from .search import SearchEntry, SearchKind, SearchName
 from .sources import Citation, Source
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "PersonAlias",
     "SearchEntry",
     "SearchKind",
+    "SearchName",
     "Source",
     "format_partial_date",
 ]

@@ -18,7 +18,8 @@ Each backend answers four questions:
   replaces it: for text matches on SQLite (most recently indexed first; FTS5
   scores names fast enough), for name and text matches on PostgreSQL (newest
   record first, exact names still leading). On SQLite only the best-scored
-  RANKED_CANDIDATES of a tier are read from the entries (see `SQLiteBackend.ranked`).
+  RANKED_CANDIDATES of a tier are read from the entries (see `SQLiteBackend.ranked`);
+  exact names are looked up by form (`SearchName`), so they lead however they score.
 - `similar(words, kinds, limit)`: (kind, id) of records whose names are close to
   the words, for "did you mean".
 """
@@ -69,11 +70,28 @@ def _compile_public(model, alias):
 _compiled_public = functools.lru_cache(maxsize=None)(_compile_public)
 
 
-def _exact_sql(terms):
-    """Whether the query is, as a whole, one of the record's names (forms hold only a-z0-9 )."""
-    forms = text.exact_forms(terms)
-    sql = " OR ".join(["e.exact LIKE %s"] * len(forms)) or "1 = 0"
-    return sql, [f"%|{form}|%" for form in forms]
+# Where exact names sort among the scored name matches: after every scored one (scores are
+# negative on both databases), so an exact name that was also scored keeps its place.
+EXACT_SCORE = 1e9
+
+
+def _exact_sql(kind, terms, alias="n"):
+    """SQL (and its parameters) after FROM: the `SearchName` rows (as `alias`) of records of
+    `kind` one of whose names is, as a whole, the query (one lookup in the (kind, form) index).
+    """
+    forms = text.exact_forms(terms) or [""]
+    placeholders = ", ".join(["%s"] * len(forms))
+    sql = (
+        f"tracker_searchname {alias} "
+        f"WHERE {alias}.kind = '{kind}' AND {alias}.form IN ({placeholders})"
+    )
+    return sql, list(forms)
+
+
+def _is_exact(kind, terms):
+    """Whether the entry `e` is a record one of whose names is, as a whole, the query."""
+    names, params = _exact_sql(kind, terms)
+    return f"e.object_id IN (SELECT n.object_id FROM {names})", params
 
 
 def _fetch(sql, params):
@@ -160,12 +178,13 @@ class SQLiteBackend:
         """
         expression = self.expression(terms)
         names = f"{{names keys}} : ({expression})"
-        exact, exact_params = _exact_sql(terms)
         candidates = "" if exhaustive else f"LIMIT {int(RANKED_CANDIDATES)}"
         parts = []
         for kind, (model, by_relevance) in wanted.items():
             fts = self.table(kind)
             public, public_params = _public(model)
+            exact, exact_params = _is_exact(kind, terms)
+            exact_names, exact_names_params = _exact_sql(kind, terms, alias="e")
             weights = f"bm25({fts}, 10.0, 4.0, 1.0)"
 
             # The best-scored matches, from the full-text index alone; then the entries.
@@ -196,14 +215,25 @@ class SQLiteBackend:
                     WHERE {fts} MATCH %s AND {public} ORDER BY f.rowid DESC LIMIT %s
                 """
                 other_params = [f"({expression}) NOT {names}", *public_params, limit]
+            # Exact names however they scored (found again among the candidates, they keep
+            # their score). The unary + keeps SQLite on the (kind, form) index rather than
+            # walking every name of the kind in object_id order.
+            exact_sql = f"""
+                SELECT e.object_id AS object_id, 0 AS tier, 0 AS sub, {EXACT_SCORE} AS score
+                FROM {exact_names} AND {public}
+                ORDER BY +e.object_id LIMIT %s
+            """
             sql = f"""
                 SELECT '{kind}', object_id, tier, sub, score FROM (
+                    SELECT * FROM ({exact_sql})
+                    UNION ALL
                     SELECT * FROM ({names_sql})
                     UNION ALL
                     SELECT * FROM ({other_sql})
                 )
             """
-            params = [*exact_params, names, *public_params, limit, *other_params]
+            params = [*exact_names_params, *public_params, limit]
+            params += [*exact_params, names, *public_params, limit, *other_params]
             parts.append((sql, params))
         return _ranked_by_kind(parts, limit)
 
@@ -262,7 +292,6 @@ class PostgresBackend:
         """{kind: ids} for `wanted` = {kind: (model, by_relevance)}: one query, plus `_newest`.
 
         Every match is considered (`exhaustive` is for the SQLite backend's candidates)."""
-        exact, exact_params = _exact_sql(terms)
         query = "to_tsquery('simple', %s)"
         expression = self.expression(terms)
         parts, found = [], {}
@@ -271,6 +300,7 @@ class PostgresBackend:
                 found[kind] = self._newest(kind, terms, model, limit)
                 continue
             public, public_params = _public(model)
+            exact, exact_params = _is_exact(kind, terms)
             rows = f"FROM tracker_searchentry e WHERE e.kind = '{kind}' AND {public}"
             sql = f"""
                 SELECT '{kind}', object_id, tier, sub, score FROM (
@@ -294,7 +324,7 @@ class PostgresBackend:
 
         For words so common that scoring every match would cost more than the page, each
         tier walks the (kind, object_id) index backwards and stops after `limit` rows;
-        exact names come from the index over their forms (migration 0003). Text matches
+        exact names come from the index over their forms (`SearchName`). Text matches
         are looked for only when names leave room: when names fill the page, their few
         text-only matches could otherwise mean walking the whole index.
         """
@@ -302,18 +332,17 @@ class PostgresBackend:
         rows = f"FROM tracker_searchentry e WHERE e.kind = '{kind}' AND {public}"
         query = "to_tsquery('simple', %s)"
         expression = self.expression(terms)
+        exact_names, exact_params = _exact_sql(kind, terms, alias="e")
         names_sql = f"""
             SELECT object_id FROM (
-                (SELECT e.object_id, 0 AS tier {rows}
-                 AND string_to_array(e.exact, '|') && %s::text[]
+                (SELECT e.object_id, 0 AS tier FROM {exact_names} AND {public}
                  ORDER BY e.object_id DESC LIMIT %s)
                 UNION ALL
                 (SELECT e.object_id, 1 {rows} AND e.names_document @@ {query}
                  ORDER BY e.object_id DESC LIMIT %s)
             ) ranked ORDER BY tier, object_id DESC
         """
-        forms = list(text.exact_forms(terms))
-        params = [*public_params, forms, limit, *public_params, expression, limit]
+        params = [*exact_params, *public_params, limit, *public_params, expression, limit]
         ids = _ranked_ids(names_sql, params, limit)
         if len(ids) < limit:
             text_sql = f"""
@@ -361,16 +390,27 @@ def _trigrams(words):
 
 
 def _closeness(query, names):
-    """How close the query is to the closest of the names, or to a run of words in one (0..1)."""
+    """How close the query is to the closest of the names, or to a run of words in one (0..1).
+
+    Below SUGGEST_MIN_SIMILARITY the value only says "not close": candidates whose upper
+    bounds (lengths, then letters) cannot beat the best so far or reach that are not compared.
+    """
     best = 0.0
     size = len(query.split())
+    matcher = difflib.SequenceMatcher(None, query)
     for name in names.split(" | "):
         words = name.split()
         candidates = [name] + [
             " ".join(words[i : i + size]) for i in range(max(len(words) - size + 1, 0))
         ]
         for candidate in candidates:
-            best = max(best, difflib.SequenceMatcher(None, query, candidate).ratio())
+            floor = max(best, SUGGEST_MIN_SIMILARITY)
+            lengths = len(query) + len(candidate)
+            if not lengths or 2 * min(len(query), len(candidate)) / lengths < floor:
+                continue
+            matcher.set_seq2(candidate)
+            if matcher.quick_ratio() >= floor:
+                best = max(best, matcher.ratio())
     return best
 
 

@@ -1,7 +1,8 @@
 """What each kind of record puts in the search index, and keeping the index in step.
 
 Each record's names and text are normalised once, when it is saved, into a
-`SearchEntry` row (see `tracker.search.text`), so no query transliterates rows.
+`SearchEntry` row (see `tracker.search.text`), so no query transliterates rows, and its
+whole names into `SearchName` rows (looked up by form, for exact matches).
 An entry holds only what the public may see of the record: a case's entry names
 its public people and the public laws it is charged under, never the others.
 
@@ -142,10 +143,24 @@ def entry_fields(names, body):
     }
 
 
+def _name_forms(entry):
+    """The whole-name forms an entry's `exact` column holds, one `SearchName` row each."""
+    return [form for form in entry.exact.split("|") if form]
+
+
+def _name_model(apps):
+    """`SearchName`, or None in migrations before it (0015 fills it from the entries)."""
+    try:
+        return apps.get_model("tracker", "SearchName")
+    except LookupError:
+        return None
+
+
 def reindex(kind, pks, apps=global_apps):
     """Rewrite the index rows of these records of one kind (deleted records lose theirs)."""
     indexed = KINDS[kind]
     entry_model = apps.get_model("tracker", "SearchEntry")
+    name_model = _name_model(apps)
     pks = list(pks)
     for start in range(0, len(pks), CHUNK):
         chunk = pks[start : start + CHUNK]
@@ -161,14 +176,23 @@ def reindex(kind, pks, apps=global_apps):
         # Delete and insert rather than update: the SQLite FTS triggers index whole rows.
         entry_model.objects.filter(kind=kind, object_id__in=chunk).delete()
         entry_model.objects.bulk_create(entries, batch_size=500)
+        if name_model is not None:
+            names = [
+                name_model(kind=kind, object_id=entry.object_id, form=form)
+                for entry in entries
+                for form in _name_forms(entry)
+            ]
+            name_model.objects.filter(kind=kind, object_id__in=chunk).delete()
+            name_model.objects.bulk_create(names, batch_size=500)
 
 
 def rebuild(apps=global_apps, kinds=None):
     """Index every record from scratch; returns how many rows were written per kind."""
-    entry_model = apps.get_model("tracker", "SearchEntry")
     counts = {}
     for kind in kinds or KINDS:
-        entry_model.objects.filter(kind=kind).delete()
+        for model in (apps.get_model("tracker", "SearchEntry"), _name_model(apps)):
+            if model is not None:
+                model.objects.filter(kind=kind).delete()
         pks = list(KINDS[kind].model(apps).objects.order_by("pk").values_list("pk", flat=True))
         reindex(kind, pks, apps)
         counts[kind] = len(pks)

@@ -23,12 +23,14 @@ searched, so the engines underneath compare plain tokens:
   forms still rank first.
 """
 
+import html
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from anyascii import anyascii
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 MAX_TERMS = 10
 APOSTROPHES = re.compile(r"['`\"]")
@@ -288,22 +290,21 @@ def _matcher(terms):
     return word_matches
 
 
-def _marked(text, terms):
-    """The text in pieces: plain strings, and the matched words wrapped in <mark>."""
+def highlight(text, terms):
+    """The text, HTML-escaped, with the words the terms matched in <mark>.
+
+    Built as one string (the same as `format_html` per piece, without its cost per piece).
+    """
+    text = text or ""
     pieces, position = [], 0
     word_matches = _matcher(tuple(terms))
-    for match in TEXT_WORD.finditer(text or ""):
+    for match in TEXT_WORD.finditer(text):
         if word_matches(match.group()):
-            pieces.append(text[position : match.start()])
-            pieces.append(format_html("<mark>{}</mark>", match.group()))
+            pieces.append(html.escape(text[position : match.start()]))
+            pieces.append(f"<mark>{html.escape(match.group())}</mark>")
             position = match.end()
-    pieces.append(text[position:] if text else "")
-    return pieces
-
-
-def highlight(text, terms):
-    """The text, HTML-escaped, with the words the terms matched in <mark>."""
-    return format_html_join("", "{}", ((piece,) for piece in _marked(text, terms)))
+    pieces.append(html.escape(text[position:]))
+    return mark_safe("".join(pieces))  # noqa: S308 (every piece of text is escaped above)
 
 
 def matches(text, terms):
