@@ -38,7 +38,7 @@ compile-messages: $(LOCALE_MO)
 messages: $(VENV)/.runtime .secret_key
 	@command -v xgettext >/dev/null || { echo "make messages needs GNU gettext: apt-get install gettext"; exit 1; }
 	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py makemessages --all --no-location --no-obsolete \
-		--ignore=.venv --ignore=staticfiles --ignore=tests --ignore=bench
+		--ignore=.venv --ignore=.venv-datasette --ignore=staticfiles --ignore=tests --ignore=bench
 
 serve-setup: $(VENV)/.runtime .secret_key $(LOCALE_MO)
 	SECRET_KEY="$$(cat .secret_key)" $(PY) manage.py migrate --noinput

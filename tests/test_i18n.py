@@ -328,7 +328,8 @@ class Caching(Record):
             catalogue.mkdir(parents=True)
             for name in ["django.po", "django.mo"]:
                 (catalogue / name).write_text("1")
-            with override_settings(BASE_DIR=root):
+            # STATIC_ROOT too: the checkout's staticfiles/ (after collectstatic) is not in it.
+            with override_settings(BASE_DIR=root, STATIC_ROOT=str(Path(root) / "staticfiles")):
                 code_fingerprint.cache_clear()
                 before = code_fingerprint()
                 (catalogue / "django.mo").write_text("2, a new translation")

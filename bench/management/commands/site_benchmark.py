@@ -737,8 +737,8 @@ class Command(BaseCommand):
     def start_gunicorn(self, port, page_cache, log):
         command = [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{port}"]
         command += ["--workers", str(self.options["workers"]), "--worker-class", "sync"]
-        # As `make run`: a full export streams for a while.
-        command += ["--timeout", "300", "--log-level", "warning"]
+        # A full export streams for a minute or more on a busy machine.
+        command += ["--timeout", "900", "--log-level", "warning"]
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "bench.settings",  # for /bench/bare/
