@@ -470,3 +470,33 @@ class ListCountTests(TestCase):
         factories.CaseFactory(status="convicted")
         self.assertContains(self.client.get("/cases/?status=convicted&page=1"), "4 results.")
         self.assertContains(self.client.get("/cases/?status=released"), "0 results.")
+
+
+class LawCaseCountTests(TestCase):
+    """The published cases under each law of /laws/: counted for the page's laws at once and
+    kept per law and data version, so a count follows every change to cases and charges."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.law = factories.LawFactory(title="Article A")
+        cls.other = factories.LawFactory(title="Article B")
+        cls.cases = factories.CaseFactory.create_batch(3)
+        for case in cls.cases:
+            factories.ChargeFactory(case=case, law=cls.law)
+        factories.ChargeFactory(case=cls.cases[0], law=cls.law)  # charged twice: one case
+        factories.ChargeFactory(case=factories.CaseFactory(state="draft"), law=cls.law)
+
+    def counts(self):
+        return {
+            law.title: law.case_count for law in self.client.get("/laws/").context["object_list"]
+        }
+
+    def test_counts_published_cases_once_each(self):
+        assert self.counts() == {"Article A": 3, "Article B": 0}
+
+    def test_a_withdrawn_case_is_no_longer_counted(self):
+        assert self.counts()["Article A"] == 3
+        Case.objects.filter(pk=self.cases[1].pk).set_state("withdrawn")
+        assert self.counts() == {"Article A": 2, "Article B": 0}
+        factories.ChargeFactory(case=self.cases[2], law=self.other)
+        assert self.counts() == {"Article A": 2, "Article B": 1}

@@ -127,7 +127,9 @@ def test_source_page_query_count_does_not_grow_with_citations(client):
         # The data version, the count, the page (with organisation and law); the law select.
         ("/designations/", 4),
         ("/designations/?type=undesirable&law=law-0&year=2025&as_of=2025-06-01&q=alpha", 5),
-        ("/laws/", 3),
+        # The data version, the count, the page (with its designation counts), then the cases
+        # under the page's laws in one grouped query (kept per law and data version).
+        ("/laws/", 4),
         # One more for the chart of designations and cases per year (one UNION query).
         ("/laws/law-0/", 12),
         ("/cases/", 6),

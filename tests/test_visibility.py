@@ -188,3 +188,23 @@ def test_editor_cannot_delete_a_published_source_but_may_delete_a_draft_one(edit
         url = f"/admin/tracker/source/{source.pk}/delete/"
         response = editor_client.post(url, {"post": "yes"})
         assert Source.objects.filter(pk=source.pk).exists() is not allowed, response.status_code
+
+
+# The compiled rule (tracker.models.public.PublicRule) in a subquery of a query
+
+
+def test_public_rule_inside_a_subquery_names_its_own_row():
+    """Django names the designations of a subquery `U0`, as the compiled rule's own subqueries
+    were named when it was compiled: the rule must still test the designation's organisation."""
+    from django.db.models import Exists, OuterRef
+
+    law = factories.LawFactory()
+    hidden = factories.DesignationFactory(law=law)
+    Designation.objects.filter(pk=hidden.pk).update(
+        organisation=factories.OrganisationFactory(state=State.DRAFT)
+    )
+    designations = Designation.objects.published().filter(law=OuterRef("pk"))
+    laws = Law.objects.annotate(designated=Exists(designations)).filter(pk=law.pk)
+    assert [row.designated for row in laws] == [False]
+    factories.DesignationFactory(law=law)
+    assert [row.designated for row in laws.all()] == [True]

@@ -287,6 +287,24 @@ def _cache_set(key, value):
 # Pages
 
 
+def cached_values(name, keys, models, compute, default=None):
+    """{key: value} for each of `keys`, each value kept per version of the `models` it is read
+    from: `compute(missing)` returns {key: value} for the keys not yet kept, all at once (a key
+    it leaves out gets `default`). For numbers shown beside the rows of a page, such as the
+    cases under each law of a list: a row's value is reused on every page that shows it."""
+    version = data_version(*models)
+    cache_keys = {key: f"values:{name}:{key}:{version}" for key in keys}
+    kept = cache.get_many(cache_keys.values())
+    values = {key: kept[cache_key] for key, cache_key in cache_keys.items() if cache_key in kept}
+    missing = [key for key in keys if key not in values]
+    if missing:
+        computed = compute(missing)
+        fresh = {key: computed.get(key, default) for key in missing}
+        cache.set_many({cache_keys[key]: value for key, value in fresh.items()})
+        values.update(fresh)
+    return values
+
+
 def _has_session(request):
     return settings.SESSION_COOKIE_NAME in request.COOKIES
 

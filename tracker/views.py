@@ -14,6 +14,7 @@ from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
 from tracker import charts, feeds, filters, home, search, shapes
+from tracker.caching import cached_values
 from tracker.exports import EXPORTERS, export_filename
 from tracker.footnotes import build_footnotes
 from tracker.history import change_log, last_updated
@@ -27,7 +28,7 @@ from tracker.models import (
     Person,
     Source,
 )
-from tracker.models.public import is_public, owner_fields
+from tracker.models.public import is_public, owner_fields, public_dependencies
 from tracker.pagination import CappedPaginator
 
 
@@ -195,6 +196,23 @@ class LawListView(PublicListView):
     template_name = "tracker/law_list.html"
     export_name = "laws"
     shape = shapes.LawShape
+
+    def paginate_queryset(self, queryset, page_size):
+        """The page's laws, each with `case_count`: counted for the laws of the page in one
+        query, and kept per law and data version (the same law on another page or sort)."""
+        paginator, page, laws, is_paginated = super().paginate_queryset(queryset, page_size)
+        laws = list(laws)
+        counts = cached_values(
+            "law-case-count",
+            [law.pk for law in laws],
+            public_dependencies(Charge),
+            Law.objects.case_counts,
+            default=0,
+        )
+        for law in laws:
+            law.case_count = counts[law.pk]
+        page.object_list = laws
+        return paginator, page, laws, is_paginated
 
 
 class CaseListView(PublicListView):

@@ -102,10 +102,11 @@ class PublicQuerySet(models.QuerySet):
     """Any model that can appear publicly: `published()` is what the public may see."""
 
     def published(self):
-        """The rows the public may see, by the one rule of `tracker.models.public`."""
-        from .public import public_condition
+        """The rows the public may see, by the one rule of `tracker.models.public` (compiled
+        once: `PublicRule`)."""
+        from .public import PublicRule
 
-        return self.filter(public_condition(self.model))
+        return self.filter(PublicRule(self.model))
 
     def with_evidence(self):
         """Annotate `evidence_confirmed` on a cited model's rows: the rule of

@@ -14,9 +14,14 @@ The rule exists twice, derived from the same declarations: as a query condition
 (`public_condition`, behind every `published()` queryset) and evaluated on an
 instance in memory (`is_public`, for a form about to be saved). A test checks
 that the two agree on every record of a rich data set.
+
+`published()` filters by `PublicRule`: `public_condition` compiled to SQL once per model and
+database, then written into each query with the query's own name for the row. Building and
+compiling the nested conditions anew cost more than running most public queries.
 """
 
 import functools
+import re
 
 from django.apps import apps
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -111,13 +116,94 @@ def public_condition(model):
             condition &= _generic_public_condition(field)
             continue
         related = field.related_model
-        public = Exists(related.objects.published().filter(pk=OuterRef(field.attname)))
+        public = Exists(_public_rows(related).filter(pk=OuterRef(field.attname)))
         condition &= Q(**{f"{field.attname}__isnull": True}) | public if field.null else public
     if _cited_rule(model):
         from .sources import Citation
 
-        condition |= Exists(Citation.objects.published().filter(source=OuterRef("pk")))
+        condition |= Exists(_public_rows(Citation).filter(source=OuterRef("pk")))
     return condition
+
+
+def _public_rows(model):
+    """The public rows of `model` by the condition itself (not the compiled `PublicRule`):
+    what `public_condition` nests, so that a rule is compiled in one piece."""
+    return model.objects.filter(public_condition(model))
+
+
+class PublicRule(Expression):
+    """`public_condition(model)` as a WHERE condition on the query's row of `model`, compiled
+    once per model, database and content type ids (`compiled_public_condition`).
+
+    The compiled SQL names the row by a marker, replaced by the query's alias for it; the
+    aliases of its own subqueries are renamed apart from any Django gives (see
+    `_rename_subquery_aliases`), so that the condition can sit in any query or subquery.
+    """
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, model, alias=None):
+        super().__init__()
+        self.model = model
+        self.alias = alias
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.model.__name__}, {self.alias!r})"
+
+    def resolve_expression(self, query=None, *args, **kwargs):
+        resolved = self.copy()
+        resolved.alias = query.get_initial_alias()
+        return resolved
+
+    def relabeled_clone(self, change_map):
+        clone = self.copy()
+        clone.alias = change_map.get(self.alias, self.alias)
+        return clone
+
+    def get_group_by_cols(self):
+        return []
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiled_public_condition(self.model, connection)
+        return sql.replace(_ROW, compiler.quote_name_unless_alias(self.alias)), list(params)
+
+
+_ROW = "__public_row__"
+# An alias Django gives a table of a subquery: a prefix of capitals and a number (U0, V1, AA2),
+# written unquoted; names of tables and columns are quoted.
+_SUBQUERY_ALIAS = re.compile(r'(?<![\w"])([A-Z]+[0-9]+)(?![\w"])')
+_compiled = {}
+
+
+def compiled_public_condition(model, connection):
+    """(sql, params) of `public_condition(model)`, with the row named `_ROW`.
+
+    Kept per model and database connection, and per the content type ids it names (a database
+    that is flushed and filled again may number them anew)."""
+    key = (model, connection.alias, connection.vendor, _content_type_ids(model, connection))
+    found = _compiled.get(key)
+    if found is None:
+        query = model.objects.filter(public_condition(model)).query
+        compiler = query.get_compiler(connection=connection)
+        sql, params = compiler.compile(query.where)
+        table = compiler.quote_name_unless_alias(model._meta.db_table)
+        sql = _rename_subquery_aliases(sql).replace(f"{table}.", f"{_ROW}.")
+        found = _compiled[key] = (sql, tuple(params))
+    return found
+
+
+def _rename_subquery_aliases(sql):
+    """`U0` → `public_U0`…: the rule's subqueries then never hide an alias of the query
+    around them (such as the row itself, when a subquery of Django's is named `U0` too)."""
+    return _SUBQUERY_ALIAS.sub(r"public_\1", sql)
+
+
+def _content_type_ids(model, connection):
+    if not _names_content_types(model):
+        return ()
+    manager = ContentType.objects.db_manager(connection.alias)
+    return tuple(manager.get_for_model(cited).pk for cited in cited_models())
 
 
 class ContentTypeId(Expression):
@@ -141,7 +227,7 @@ def _generic_public_condition(field):
     for model in cited_models():
         ct_column = field.model._meta.get_field(field.ct_field).attname
         condition |= Q(**{ct_column: ContentTypeId(model)}) & Exists(
-            model.objects.published().filter(pk=OuterRef(field.fk_field))
+            _public_rows(model).filter(pk=OuterRef(field.fk_field))
         )
     return condition
 
@@ -182,3 +268,11 @@ def public_without(source, citation):
         return True
     others = Citation.objects.published().filter(source=source).exclude(pk=citation.pk)
     return others.exists()
+
+
+@functools.cache
+def _names_content_types(model):
+    """Whether the rule of `model` reaches a citation, whose condition names content types."""
+    from .sources import Citation
+
+    return Citation in public_dependencies(model)
