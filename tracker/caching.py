@@ -294,13 +294,20 @@ def cached_values(name, keys, models, compute, default=None):
     cases under each law of a list: a row's value is reused on every page that shows it."""
     version = data_version(*models)
     cache_keys = {key: f"values:{name}:{key}:{version}" for key in keys}
-    kept = cache.get_many(cache_keys.values())
+    try:
+        kept = cache.get_many(cache_keys.values())
+    except Exception:  # noqa: BLE001 (as _cache_get: computed without the cache)
+        logger.warning("Cache unavailable; computing %s", name, exc_info=True)
+        kept = {}
     values = {key: kept[cache_key] for key, cache_key in cache_keys.items() if cache_key in kept}
     missing = [key for key in keys if key not in values]
     if missing:
         computed = compute(missing)
         fresh = {key: computed.get(key, default) for key in missing}
-        cache.set_many({cache_keys[key]: value for key, value in fresh.items()})
+        try:
+            cache.set_many({cache_keys[key]: value for key, value in fresh.items()})
+        except Exception:  # noqa: BLE001
+            logger.warning("Cache unavailable; not keeping %s", name, exc_info=True)
         values.update(fresh)
     return values
 
