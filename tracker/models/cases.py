@@ -161,7 +161,9 @@ class Case(CitedModel, PartialDatesMixin, TrackedModel):
             # The case list by date (?sort=-date, ?sort=date) reads, on PostgreSQL, one of two
             # indexes with undated cases last both ways (a B-tree read backwards would put them
             # first): (state, latest_event_date DESC NULLS LAST, id DESC) and its ASC twin. SQLite
-            # refuses NULLS LAST in an index, so migration 0012 creates them on PostgreSQL only.
+            # refuses NULLS LAST in an index, so migration 0013 creates them on PostgreSQL only;
+            # on SQLite, migration 0017 makes a plain (state, latest_event_date, id) one, which
+            # read backwards gives newest first with undated cases last.
         ]
 
     def __str__(self):
