@@ -11,5 +11,5 @@ application = get_wsgi_application()
 
 # What is loaded by now (modules, models, settings: most of a worker's objects) lives as long
 # as the worker: the garbage collector stops walking it on every full collection, which cost
-# detail pages about a sixth of their time (bench/render_times.py, docs/performance.md).
+# detail pages about a sixth of their time (docs/performance.md).
 gc.freeze()
