@@ -57,6 +57,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
 
 from bench import synthetic
+from bench.load_fault import stop
 from tracker.choices import State
 from tracker.models import Case, Organisation
 from tracker.models.public import public_models
@@ -510,15 +511,6 @@ def settle(address, quick_ms=100, timeout=60):
         if (time.perf_counter() - started) * 1000 < quick_ms:
             return
         time.sleep(0.2)
-
-
-def stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def download(address, pids):
