@@ -59,7 +59,13 @@ class _Echo:
         return value
 
 
+# The first characters escape_formula() may act on: any other cell is left as it is, unread.
+FORMULA_FIRST = frozenset("'=+-@\t\r")
+
+
 def _safe_cell(value):
+    if type(value) is str:
+        return escape_formula(value) if value[:1] in FORMULA_FIRST else value
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -25,8 +25,8 @@ import itertools
 import re
 from urllib.parse import quote
 
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
-from django.db.models import F, Prefetch
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ImproperlyConfigured
+from django.db.models import Expression, F, Prefetch
 from django.db.models.fields.related_descriptors import ManyToManyDescriptor
 from django.utils.http import RFC3986_SUBDELIMS
 from django_countries.fields import Country
@@ -50,6 +50,21 @@ MAX_KNOWN = 10_000
 PK_MARK = 987654321
 OWNER = "export_owner"
 URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted
+
+
+class Ids(Expression):
+    """A chunk's ids as the right side of `__in`, passed as they are: Django would otherwise
+    prepare each value of a list on its own (about a tenth of an export's time). The ids are
+    read from the database, so they are already what the column holds."""
+
+    def __init__(self, ids):
+        super().__init__()
+        self.ids = list(ids)
+
+    def as_sql(self, compiler, connection):
+        if not self.ids:
+            raise EmptyResultSet  # as Django does for an empty list (`IN ()` is not SQL)
+        return f"({', '.join(['%s'] * len(self.ids))})", self.ids
 
 
 def _chunks(iterable, size=CHUNK_SIZE):
@@ -169,7 +184,7 @@ class _Plan:
             if not issubclass(model, CitedModel):
                 raise ImproperlyConfigured(f"{model.__name__} has no evidence")
             confirming = confirming_citations(model)
-            self.chunk_readers[name] = lambda ids: confirmed_ids(confirming, ids)
+            self.chunk_readers[name] = lambda ids: confirmed_ids(confirming, Ids(ids))
             return lambda row, extras: CONFIRMED if row["pk"] in extras[name] else UNVERIFIED
         if source == "public_citations":
             self.chunk_readers[name] = _CitationReader(model, field.child)
@@ -222,7 +237,7 @@ class _Plan:
         missing = {row["pk"] for row in rows if self._key(row) not in self.known}
         if len(self.known) > MAX_KNOWN:
             self.known.clear()
-        for instance in queryset.filter(pk__in=missing) if missing else ():
+        for instance in queryset.filter(pk__in=Ids(missing)) if missing else ():
             self.known[self._key(vars(instance))] = {
                 name: getattr(instance, name) for name in self.properties
             }
@@ -283,12 +298,12 @@ class _ListReader:
 
     def __call__(self, ids):
         if self.links is None:
-            queryset = self.queryset.filter(**{f"{self.owner}__in": ids})
+            queryset = self.queryset.filter(**{f"{self.owner}__in": Ids(ids)})
             rows = list(self.plan.rows(queryset.annotate(**{OWNER: F(self.owner)})))
             owners = [(row[OWNER], row["pk"]) for row in rows]
         else:
             through, owner_column, part_column = self.links
-            links = through.objects.filter(**{f"{owner_column}__in": ids})
+            links = through.objects.filter(**{f"{owner_column}__in": Ids(ids)})
             owners = list(links.values_list(owner_column, part_column))
             # The parts by a subquery, not a list of ids: a chunk of people can name more
             # cases than SQLite takes parameters.
@@ -320,7 +335,7 @@ class _CitationReader:
         self.address = child.fields["source"].fields["url"]
 
     def __call__(self, ids):
-        rows = self.citations.filter(object_id__in=ids).values_list(
+        rows = self.citations.filter(object_id__in=Ids(ids)).values_list(
             "id", "object_id", "source_id", "source__url"
         )
         citations = {}
