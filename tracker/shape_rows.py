@@ -26,6 +26,7 @@ import re
 from urllib.parse import quote
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ImproperlyConfigured
+from django.db import models
 from django.db.models import Expression, F, Prefetch
 from django.db.models.fields.related_descriptors import ManyToManyDescriptor
 from django.utils.http import RFC3986_SUBDELIMS
@@ -120,6 +121,16 @@ def _concrete(model, name):
     except FieldDoesNotExist:
         return None
     return field if field.concrete and not field.is_relation else None
+
+
+# Serializer fields that write a value of these model fields as the database gives it (a str
+# as itself, an int as itself, None as None): read without a call per value.
+AS_READ = {
+    serializers.CharField: (models.CharField, models.TextField, models.SlugField),
+    serializers.IntegerField: (models.IntegerField, models.PositiveIntegerField),
+}
+AS_READ[serializers.IntegerField] += (models.PositiveSmallIntegerField, models.BigAutoField)
+AS_READ[serializers.IntegerField] += (models.AutoField, models.BigIntegerField)
 
 
 def _value(field, value):
@@ -219,6 +230,8 @@ class _Plan:
             self.properties.append(source)
             return lambda row, extras: _value(field, row[source])
         self._need(source)
+        if type(field) in AS_READ and type(_concrete(model, source)) in AS_READ[type(field)]:
+            return lambda row, extras: row[source]  # the serializer writes the value as read
         return lambda row, extras: _value(field, row[source])
 
     def rows(self, queryset):
