@@ -84,14 +84,6 @@ class Joined(Subquery):
         self.separator = separator
         super().__init__(queryset.values(**{PART: F(column)}))
 
-    def resolve_expression(self, *args, **kwargs):
-        # Django drops the ordering of a subquery; here the order is the point.
-        query = self.query
-        ordering = (query.order_by, query.extra_order_by, query.default_ordering)
-        clone = super().resolve_expression(*args, **kwargs)
-        clone.query.order_by, clone.query.extra_order_by, clone.query.default_ordering = ordering
-        return clone
-
     def as_sql(self, compiler, connection, **extra):
         sql, params = super().as_sql(compiler, connection, **extra)
         if connection.vendor == "postgresql":
