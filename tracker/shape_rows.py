@@ -250,6 +250,8 @@ class _Plan:
             choice = model._meta.get_field(source.removeprefix("get_").removesuffix("_display"))
             self._need(choice.attname)
             labels = {value: str(label) for value, label in choice.flatchoices}
+            if type(field) in AS_READ and type(choice) in AS_READ[type(field)]:
+                return lambda row, extras: labels.get(row[choice.attname], row[choice.attname])
             return lambda row, extras: _value(
                 field, labels.get(row[choice.attname], row[choice.attname])
             )
