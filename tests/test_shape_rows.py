@@ -50,6 +50,13 @@ def edge_cases():
         if precision != "year":
             factories.CitationFactory.for_object(case, source=established)
     factories.CaseFactory(title="Draft case", people=[person], state=State.DRAFT)
+    # Lists in an order that is not their ids' (the database joins them, tracker.shape_rows):
+    # people by name, sources as first cited.
+    zed, adam = factories.PersonFactory(name="Zed Order"), factories.PersonFactory(name="Adam")
+    cited_first = factories.SourceFactory(title="Cited first")  # the highest id
+    ordered = factories.CaseFactory(title="Ordered", people=[zed, adam, draft_person])
+    factories.CitationFactory.for_object(ordered, source=cited_first)
+    factories.CitationFactory.for_object(ordered, source=established)
     designation = factories.DesignationFactory(
         organisation=organisation, law=law, decision_date_precision="month", register_date=None
     )

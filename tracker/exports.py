@@ -10,6 +10,7 @@ import datetime
 import itertools
 import json
 import re
+from typing import NamedTuple
 
 from anyascii import anyascii
 from django.http import StreamingHttpResponse
@@ -59,7 +60,13 @@ class _Echo:
         return value
 
 
+# The first characters escape_formula() may act on: any other cell is left as it is, unread.
+FORMULA_FIRST = frozenset("'=+-@\t\r")
+
+
 def _safe_cell(value):
+    if type(value) is str:
+        return escape_formula(value) if value[:1] in FORMULA_FIRST else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -81,6 +88,38 @@ def _is_link(serializer):
 
 def _link_name(link):
     return link.get("name", link.get("title", ""))
+
+
+class JoinedList(NamedTuple):
+    """A list already written as its two cells by the database (tracker.shape_rows): its ids
+    and its names, or for citations its sources' ids and addresses."""
+
+    ids: str
+    texts: str
+
+
+def _ids_cell(items):
+    if isinstance(items, JoinedList):
+        return items.ids
+    return _joined(item["id"] for item in items)
+
+
+def _names_cell(items):
+    if isinstance(items, JoinedList):
+        return items.texts
+    return _joined(_link_name(item) for item in items)
+
+
+def _source_ids_cell(citations):
+    if isinstance(citations, JoinedList):
+        return citations.ids
+    return _joined(source["id"] for source in _citation_sources(citations))
+
+
+def _source_urls_cell(citations):
+    if isinstance(citations, JoinedList):
+        return citations.texts
+    return _joined(source["url"] or "" for source in _citation_sources(citations))
 
 
 def _joined(values):
@@ -156,24 +195,15 @@ def csv_columns(shape):
             ]
         elif name == "citations":
             columns += [
-                (
-                    "source_ids",
-                    lambda d: _joined(s["id"] for s in _citation_sources(d["citations"])),
-                ),
-                (
-                    "source_urls",
-                    lambda d: _joined(s["url"] or "" for s in _citation_sources(d["citations"])),
-                ),
+                ("source_ids", lambda d: _source_ids_cell(d["citations"])),
+                ("source_urls", lambda d: _source_urls_cell(d["citations"])),
             ]
         elif isinstance(field, serializers.ListSerializer):
             child = field.child
             if _is_link(child):
                 columns += [
-                    (f"{name}_ids", lambda d, n=name: _joined(item["id"] for item in d[n])),
-                    (
-                        f"{name}_names",
-                        lambda d, n=name: _joined(_link_name(item) for item in d[n]),
-                    ),
+                    (f"{name}_ids", lambda d, n=name: _ids_cell(d[n])),
+                    (f"{name}_names", lambda d, n=name: _names_cell(d[n])),
                 ]
                 continue
             if "id" in child.fields:

@@ -7,10 +7,12 @@ label per part. Building every record through its serializer (a model instance, 
 millisecond a record. Here the same shape is read as a plan, derived from the shape's own
 fields (one rule: nothing is listed twice):
 
-- the record's own fields come from one `values()` query, streamed;
-- per chunk of CHUNK_SIZE records, one query per list of parts (read through the very
-  `published()` queryset the shape prefetches, so nothing unpublished appears), one for the
-  citations and one grouped query for `evidence` (tracker.models.evidence.confirmed_ids);
+- the record's own fields come from one `values()` query, streamed; lists of related records
+  linked many-to-many (a case's people) and the cited sources come in it too, each already
+  joined into its two cells by the database (`Joined`: the public rows, in the shape's order);
+- per chunk of CHUNK_SIZE records, one query per other list of parts (read through the very
+  `published()` queryset the shape prefetches, so nothing unpublished appears) and one
+  grouped query for `evidence` (tracker.models.evidence.confirmed_ids);
 - page URLs from a template computed once; choice labels from a dict; dates and countries
   through the shapes' own functions.
 
@@ -25,9 +27,11 @@ import itertools
 import re
 from urllib.parse import quote
 
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
-from django.db.models import F, Prefetch
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ImproperlyConfigured
+from django.db import models
+from django.db.models import Expression, F, Max, Min, OuterRef, Prefetch, Subquery, Value
 from django.db.models.fields.related_descriptors import ManyToManyDescriptor
+from django.db.models.functions import Coalesce
 from django.utils.http import RFC3986_SUBDELIMS
 from django_countries.fields import Country
 from rest_framework import serializers
@@ -49,7 +53,45 @@ MAX_KNOWN = 10_000
 # Stand-ins for a record's id and slugs while its URL template is built (see _UrlTemplate).
 PK_MARK = 987654321
 OWNER = "export_owner"
+PART = "export_part"  # the column a Joined subquery joins
 URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted
+
+
+class Ids(Expression):
+    """A chunk's ids as the right side of `__in`, passed as they are: Django would otherwise
+    prepare each value of a list on its own (about a tenth of an export's time). The ids are
+    read from the database, so they are already what the column holds."""
+
+    def __init__(self, ids):
+        super().__init__()
+        self.ids = list(ids)
+
+    def as_sql(self, compiler, connection):
+        if not self.ids:
+            raise EmptyResultSet  # as Django does for an empty list (`IN ()` is not SQL)
+        return f"({', '.join(['%s'] * len(self.ids))})", self.ids
+
+
+class Joined(Subquery):
+    """The values of `column` of a queryset's rows (correlated to the record by OuterRef), in
+    the queryset's order, joined by `separator` into one text by the database; NULL when there
+    are none. GROUP_CONCAT (SQLite) or string_agg (PostgreSQL) over the ordered rows as a
+    derived table: SQLite before 3.44 takes no ORDER BY inside an aggregate."""
+
+    output_field = models.TextField()
+
+    def __init__(self, queryset, column, separator):
+        self.separator = separator
+        super().__init__(queryset.values(**{PART: F(column)}))
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = super().as_sql(compiler, connection, **extra)
+        if connection.vendor == "postgresql":
+            aggregate = f"string_agg(CAST(parts.{PART} AS text), %s)"
+        else:
+            aggregate = f"GROUP_CONCAT(parts.{PART}, %s)"
+        # `sql` is the subquery Django compiled, with its parameters: nothing is pasted in.
+        return f"(SELECT {aggregate} FROM {sql} parts)", (self.separator, *params)  # noqa: S608
 
 
 def _chunks(iterable, size=CHUNK_SIZE):
@@ -107,6 +149,16 @@ def _concrete(model, name):
     return field if field.concrete and not field.is_relation else None
 
 
+# Serializer fields that write a value of these model fields as the database gives it (a str
+# as itself, an int as itself, None as None): read without a call per value.
+AS_READ = {
+    serializers.CharField: (models.CharField, models.TextField, models.SlugField),
+    serializers.IntegerField: (models.IntegerField, models.PositiveIntegerField),
+}
+AS_READ[serializers.IntegerField] += (models.PositiveSmallIntegerField, models.BigAutoField)
+AS_READ[serializers.IntegerField] += (models.AutoField, models.BigIntegerField)
+
+
 def _value(field, value):
     """What the serializer writes for `value` (DRF leaves None as None)."""
     return None if value is None else field.to_representation(value)
@@ -125,6 +177,7 @@ class _Plan:
         self.own_fields = []  # those own values: every column but the id and the record's
         self.builders = []
         self.chunk_readers = {}  # name: reader(ids) -> {id: value}
+        self.annotations = {}  # lists joined by the database (Joined), by lookup
         for name, field in serializer.fields.items():
             if keep is not None and not keep(name, field):
                 continue
@@ -169,11 +222,15 @@ class _Plan:
             if not issubclass(model, CitedModel):
                 raise ImproperlyConfigured(f"{model.__name__} has no evidence")
             confirming = confirming_citations(model)
-            self.chunk_readers[name] = lambda ids: confirmed_ids(confirming, ids)
+            self.chunk_readers[name] = lambda ids: confirmed_ids(confirming, Ids(ids))
             return lambda row, extras: CONFIRMED if row["pk"] in extras[name] else UNVERIFIED
         if source == "public_citations":
-            self.chunk_readers[name] = _CitationReader(model, field.child)
-            return lambda row, extras: extras[name].get(row["pk"], [])
+            return self._joined(name, *_cited_sources(model))
+        if isinstance(field, serializers.ListSerializer):
+            parts = _linked_parts(serializer, field, model)
+            if parts is not None:
+                text = "title" if "title" in field.child.fields else "name"
+                return self._joined(name, parts, "id", parts, text)
         if isinstance(field, serializers.ListSerializer):
             reader = _ListReader(serializer, name, field, model, context)
             self.chunk_readers[name] = reader
@@ -193,6 +250,8 @@ class _Plan:
             choice = model._meta.get_field(source.removeprefix("get_").removesuffix("_display"))
             self._need(choice.attname)
             labels = {value: str(label) for value, label in choice.flatchoices}
+            if type(field) in AS_READ and type(choice) in AS_READ[type(field)]:
+                return lambda row, extras: labels.get(row[choice.attname], row[choice.attname])
             return lambda row, extras: _value(
                 field, labels.get(row[choice.attname], row[choice.attname])
             )
@@ -204,7 +263,19 @@ class _Plan:
             self.properties.append(source)
             return lambda row, extras: _value(field, row[source])
         self._need(source)
+        if type(field) in AS_READ and type(_concrete(model, source)) in AS_READ[type(field)]:
+            return lambda row, extras: row[source]  # the serializer writes the value as read
         return lambda row, extras: _value(field, row[source])
+
+    def _joined(self, name, ids, id_column, texts, text_column):
+        """A list the database writes as two cells, its ids and its names (or addresses)."""
+        from tracker.exports import LIST_SEPARATOR, JoinedList
+
+        lookups = (f"export_{name}_ids", f"export_{name}_texts")
+        self.annotations[lookups[0]] = Joined(ids, id_column, LIST_SEPARATOR)
+        self.annotations[lookups[1]] = Joined(texts, text_column, LIST_SEPARATOR)
+        self._need(*lookups)
+        return lambda row, extras: JoinedList(row[lookups[0]] or "", row[lookups[1]] or "")
 
     def rows(self, queryset):
         """The rows to build from: dicts of the lookups, from values().
@@ -214,6 +285,7 @@ class _Plan:
         been seen yet in this export: the property depends on nothing else.
         """
         lookups = sorted(self.lookups)
+        queryset = queryset.annotate(**self.annotations)
         if OWNER in queryset.query.annotations:
             lookups.append(OWNER)
         if not self.properties:
@@ -222,7 +294,7 @@ class _Plan:
         missing = {row["pk"] for row in rows if self._key(row) not in self.known}
         if len(self.known) > MAX_KNOWN:
             self.known.clear()
-        for instance in queryset.filter(pk__in=missing) if missing else ():
+        for instance in queryset.filter(pk__in=Ids(missing)) if missing else ():
             self.known[self._key(vars(instance))] = {
                 name: getattr(instance, name) for name in self.properties
             }
@@ -283,12 +355,12 @@ class _ListReader:
 
     def __call__(self, ids):
         if self.links is None:
-            queryset = self.queryset.filter(**{f"{self.owner}__in": ids})
+            queryset = self.queryset.filter(**{f"{self.owner}__in": Ids(ids)})
             rows = list(self.plan.rows(queryset.annotate(**{OWNER: F(self.owner)})))
             owners = [(row[OWNER], row["pk"]) for row in rows]
         else:
             through, owner_column, part_column = self.links
-            links = through.objects.filter(**{f"{owner_column}__in": ids})
+            links = through.objects.filter(**{f"{owner_column}__in": Ids(ids)})
             owners = list(links.values_list(owner_column, part_column))
             # The parts by a subquery, not a list of ids: a chunk of people can name more
             # cases than SQLite takes parameters.
@@ -305,29 +377,39 @@ class _ListReader:
         return parts
 
 
-class _CitationReader:
-    """The public citations of a chunk of records (as `shapes.public_citations()` loads them,
-    in its order), each only with its source's id and address: what CSV reads."""
+def _linked_parts(serializer, field, model):
+    """The public parts of a list of related records linked many-to-many (a case's people),
+    of the record OuterRef("pk"), in the shape's order; None for any other list."""
+    from tracker.exports import _is_link
 
-    def __init__(self, model, child):
-        if Citation._meta.ordering != ["id"]:
-            raise ImproperlyConfigured("_CitationReader sorts citations by id, as Citation does")
-        # Sorted in Python, in Citation's order (by id): ordered by the database, SQLite would
-        # walk every citation of the type in id order rather than look up the chunk's.
-        self.citations = (
-            shapes.published(Citation).filter(content_type=ContentTypeId(model)).order_by()
-        )
-        self.address = child.fields["source"].fields["url"]
+    if not _is_link(field.child):
+        return None
+    prefetch = _prefetch(type(serializer), field.source)
+    descriptor = getattr(model, prefetch.prefetch_through)
+    if not isinstance(descriptor, ManyToManyDescriptor):
+        return None
+    relation = descriptor.field
+    back = relation.name if descriptor.reverse else relation.related_query_name()
+    queryset = prefetch.queryset
+    parts = queryset.model.objects.published().filter(**{back: OuterRef("pk")})
+    return parts.order_by(*queryset.query.order_by) if queryset.query.order_by else parts
 
-    def __call__(self, ids):
-        rows = self.citations.filter(object_id__in=ids).values_list(
-            "id", "object_id", "source_id", "source__url"
-        )
-        citations = {}
-        for _, owner, source, url in sorted(rows):
-            citation = {"source": {"id": source, "url": _value(self.address, url)}}
-            citations.setdefault(owner, []).append(citation)
-        return citations
+
+def _cited_sources(model):
+    """(sources, "id", sources, "url") of the public citations of the record OuterRef("pk"):
+    each source once, in the order it is first cited (as exports' `_citation_sources`), with
+    its address or "" (AddressField's null, as CSV writes it)."""
+    if Citation._meta.ordering != ["id"]:
+        raise ImproperlyConfigured("_cited_sources orders citations by id, as Citation does")
+    sources = (
+        shapes.published(Citation)
+        .filter(content_type=ContentTypeId(model), object_id=OuterRef("pk"))
+        .order_by()
+        .values("source_id")
+        .annotate(first=Min("id"), address=Coalesce(Max("source__url"), Value("")))
+        .order_by("first")
+    )
+    return sources, "source_id", sources, "address"
 
 
 def _selected(select_related):
@@ -365,7 +447,8 @@ def flat_records(queryset, shape, context):
     plan = _Plan(shape(context=context), shape.Meta.model, context)
     if plan.properties:
         raise ImproperlyConfigured(f"{shape.__name__}: every record field must be a column")
-    rows = queryset.prefetch_related(None).values(*sorted(plan.lookups)).iterator(CHUNK_SIZE)
+    queryset = queryset.prefetch_related(None).annotate(**plan.annotations)
+    rows = queryset.values(*sorted(plan.lookups)).iterator(CHUNK_SIZE)
     for chunk in _chunks(rows):
         extras = plan.extras([row["pk"] for row in chunk])
         for row in chunk:
