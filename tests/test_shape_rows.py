@@ -6,8 +6,9 @@ import datetime
 import pytest
 from django.test import RequestFactory, TestCase, override_settings
 
+from bench import synthetic
 from tests import factories
-from tracker import exports, shape_rows, shapes, synthetic
+from tracker import exports, shape_rows, shapes
 from tracker.choices import State
 from tracker.models import Case, Person
 
