@@ -344,6 +344,7 @@ CITED_KINDS = (
 class SourceDetailView(RecordDetailView):
     """A public source (one that a public record cites), with every public record citing it."""
 
+    model = Source
     template_name = "tracker/source_detail.html"
 
     def get_object(self, queryset=None):

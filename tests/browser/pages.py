@@ -59,6 +59,8 @@ def record_for(name, pattern):
     """The first public record of a detail URL's view, as URL keyword arguments."""
     view_class = getattr(pattern.callback, "view_class", None)
     queryset = getattr(view_class, "queryset", None)
+    if queryset is None and getattr(view_class, "model", None) is not None:
+        queryset = view_class.model.objects.published()  # a view that finds its record itself
     if queryset is None:
         raise AssertionError(
             f"Cannot derive a URL for tracker:{name}: add how to tests/browser/pages.py "
