@@ -37,6 +37,7 @@ A request that carries a session cookie (an editor, or anyone who has logged in)
 bypasses all of this and gets `Cache-Control: private, no-cache, no-store`.
 """
 
+import contextlib
 import contextvars
 import functools
 import hashlib
@@ -256,14 +257,22 @@ def cached_fragment(name, models, render):
     if _valid(entry, versions):
         _versions(entry["versions"])  # the page depends on them too
         return entry["value"]
+    with _recording() as reads:
+        value = render()
+    _cache_set(key, {"versions": _versions(tables_of(models) | reads), "value": value})
+    return value
+
+
+@contextlib.contextmanager
+def _recording():
+    """The set of tables the statements run inside the block read (a page, or a fragment
+    within one: the page then counts the fragment's versions, not its reads)."""
     reads = set()
     token = _reads.set(reads)
     try:
-        value = render()
+        yield reads
     finally:
         _reads.reset(token)
-    _cache_set(key, {"versions": _versions(tables_of(models) | reads), "value": value})
-    return value
 
 
 # The cache, which may be away (a Redis server restarting): pages are then rendered.
@@ -355,16 +364,18 @@ def _entry(versions):
     }
 
 
+def _rendered(view, request, args, kwargs):
+    """The view's response, its template (if any) rendered."""
+    response = view(request, *args, **kwargs)
+    if hasattr(response, "render") and callable(response.render):
+        response.render()
+    return response
+
+
 def _render(view, request, args, kwargs):
     """The view's response, rendered, and the tables its queries read."""
-    reads = set()
-    token = _reads.set(reads)
-    try:
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and callable(response.render):
-            response.render()
-    finally:
-        _reads.reset(token)
+    with _recording() as reads:
+        response = _rendered(view, request, args, kwargs)
     if response.streaming:
         reads = known_tables()  # read while streaming, after this: depends on everything
     return response, reads
@@ -378,9 +389,7 @@ def public_page(view):
         if request.method not in ("GET", "HEAD") or _has_session(request):
             token = _snapshot.set(_Later())  # fragments still share one read of the versions
             try:
-                response = view(request, *args, **kwargs)
-                if hasattr(response, "render") and callable(response.render):
-                    response.render()
+                response = _rendered(view, request, args, kwargs)
             finally:
                 _snapshot.reset(token)
             add_never_cache_headers(response)
