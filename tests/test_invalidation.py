@@ -229,16 +229,48 @@ class Fragments(CachedPages):
         self.assertEqual(show(), 2)  # not among its models, but read by it
         self.assertEqual(len(renders), 2)
 
+    def test_values_are_kept_per_key_while_the_tables_they_read_keep_their_versions(self):
+        computed = []
+
+        def compute(keys):
+            computed.append(sorted(keys))
+            count = Organisation.objects.count()
+            return {key: key * count for key in keys}
+
+        def show(keys):
+            return caching.cached_values("times", keys, [Law], compute)
+
+        self.assertEqual(show([1, 2]), {1: 1, 2: 2})
+        self.assertEqual(show([2, 3]), {2: 2, 3: 3})  # 2 is kept; 3 alone is computed
+        Case.objects.filter(pk=self.case.pk).update(title="Trial renamed")
+        self.assertEqual(show([1, 3]), {1: 1, 3: 3})
+        self.assertEqual(computed, [[1, 2], [3]])
+        Organisation.objects.create(name="Sova", slug="sova")  # read, though not a model
+        self.assertEqual(show([1]), {1: 2})
+        Law.objects.filter(pk=self.law.pk).update(title="Renamed law")
+        show([1])
+        self.assertEqual(computed, [[1, 2], [3], [1], [1]])
+
+    def test_a_page_depends_on_the_tables_of_the_values_it_took(self):
+        caching.cached_values("counted", [1], [Law], lambda keys: {1: Organisation.objects.count()})
+        with caching._recording() as reads:
+            caching.cached_values("counted", [1], [Law], lambda keys: {})
+        self.assertIn(Organisation._meta.db_table, reads)
+        self.assertIn(Law._meta.db_table, reads)
+
     def test_versions_of_models_change_with_their_many_to_many_tables(self):
-        before = caching.data_version(Case)
+        def versions():
+            return caching._versions(caching.tables_of([Case]))
+
+        before = versions()
         self.case.organisations.remove(self.memorial)
-        self.assertNotEqual(caching.data_version(Case), before)
+        self.assertNotEqual(versions(), before)
 
     def test_a_request_reads_the_versions_once(self):
         token = caching._snapshot.set(DataVersion.snapshot())
         try:
             with self.assertNumQueries(0):
-                caching.data_version(Case)
+                caching.cached_values("counts", [1], [Case], lambda keys: {1: 2})
                 caching.cached_fragment("laws", [Law], lambda: "x")
                 caching.cached_fragment("laws", [Law], lambda: "x")
         finally:

@@ -254,6 +254,25 @@ class TestRankingAndGrouping:
         ]
         assert [hit.record for hit in group.hits] == [exact, in_name]
 
+    def test_groups_past_the_count_cap_cost_no_more_queries(self, monkeypatch):
+        # A very common word caps every group; ranking by recency stays in the one query.
+        law = factories.LawFactory(title="Perm law", summary="Perm")
+        case = factories.CaseFactory(title="Perm case", summary="Perm")
+        factories.ChargeFactory(case=case, law=law)
+        factories.OrganisationFactory(name="Perm group", description="Perm")
+        factories.OrganisationFactory(name="Other group", description="In Perm")
+        factories.PersonFactory(name="Perm Person", description="Perm")
+
+        def queries():
+            with CaptureQueriesContext(connection) as captured:
+                found = search.find(clean_query("perm"))
+            return len(captured), [group.capped for group in found if group.count]
+
+        uncapped, capped = queries()
+        assert not any(capped)
+        monkeypatch.setattr(search, "COUNT_CAP", 1)
+        assert queries() == (uncapped, [True] * len(capped))
+
     def test_exact_name_ranked_below_the_best_candidates_comes_first(self, monkeypatch):
         # Only the best-scored candidates are read; an exact name scored below them still leads.
         monkeypatch.setattr(backends, "RANKED_CANDIDATES", 2)

@@ -12,7 +12,7 @@ valid as long as the tables it read keep the versions they had when it was rende
   changing with it. `DataVersion.bump()` bumps the `*` row that every page depends on
   (restores, search index rebuilds, bulk loads).
 - A public request reads every version in one query (the snapshot) before anything else,
-  and keeps it for the whole request (`data_version()`, `cached_fragment()`).
+  and keeps it for the whole request (`cached_fragment()`, `cached_values()`).
 - While a page renders, the wrapper records the tables named in its queries (every word of
   the SQL that is a model's table: a superset is harmless). The page is kept in Django's
   cache under its full URL (which holds the language: `/ru/…` is Russian, every other path
@@ -239,12 +239,6 @@ def _token(versions):
     return hashlib.sha256(f"{text};{code_fingerprint()}".encode()).hexdigest()[:16]
 
 
-def data_version(*models):
-    """A token that changes whenever a row of any of `models` changes (of any model when none
-    is given), or everything is bumped. Cached fragments are keyed by it."""
-    return _token(_versions(tables_of(models)))
-
-
 def cached_fragment(name, models, render):
     """The HTML (or any picklable value) `render()` returns, rendered once, then taken from
     the cache while the tables it depends on keep their versions: those of the `models` it
@@ -293,30 +287,49 @@ def _cache_set(key, value):
         logger.warning("Cache unavailable; not keeping %s", key, exc_info=True)
 
 
+def _cache_get_many(keys):
+    try:
+        return cache.get_many(keys)
+    except Exception:  # noqa: BLE001
+        logger.warning("Cache unavailable; rendering without it", exc_info=True)
+        return {}
+
+
+def _cache_set_many(entries):
+    try:
+        cache.set_many(entries)
+    except Exception:  # noqa: BLE001
+        logger.warning("Cache unavailable; not keeping %s", ", ".join(entries), exc_info=True)
+
+
 # Pages
 
 
 def cached_values(name, keys, models, compute, default=None):
-    """{key: value} for each of `keys`, each value kept per version of the `models` it is read
-    from: `compute(missing)` returns {key: value} for the keys not yet kept, all at once (a key
-    it leaves out gets `default`). For numbers shown beside the rows of a page, such as the
-    cases under each law of a list: a row's value is reused on every page that shows it."""
-    version = data_version(*models)
-    cache_keys = {key: f"values:{name}:{key}:{version}" for key in keys}
-    try:
-        kept = cache.get_many(cache_keys.values())
-    except Exception:  # noqa: BLE001 (as _cache_get: computed without the cache)
-        logger.warning("Cache unavailable; computing %s", name, exc_info=True)
-        kept = {}
-    values = {key: kept[cache_key] for key, cache_key in cache_keys.items() if cache_key in kept}
+    """{key: value} for each of `keys`, each kept as `cached_fragment` keeps a fragment (while
+    the tables it depends on keep their versions): `compute(missing)` returns {key: value} for
+    the keys not yet kept, all at once (a key it leaves out gets `default`). For numbers shown
+    beside the rows of a page, such as the cases under each law of a list: a row's value is
+    reused on every page that shows it."""
+    prefix = f"values:{name}:{code_fingerprint()}"
+    cache_keys = {key: f"{prefix}:{key}" for key in keys}
+    versions = snapshot()
+    kept = _cache_get_many(cache_keys.values())
+    values = {}
+    for key, cache_key in cache_keys.items():
+        entry = kept.get(cache_key)
+        if _valid(entry, versions):
+            _versions(entry["versions"])  # the page depends on them too
+            values[key] = entry["value"]
     missing = [key for key in keys if key not in values]
     if missing:
-        computed = compute(missing)
+        with _recording() as reads:
+            computed = compute(missing)
+        depends = _versions(tables_of(models) | reads)
         fresh = {key: computed.get(key, default) for key in missing}
-        try:
-            cache.set_many({cache_keys[key]: value for key, value in fresh.items()})
-        except Exception:  # noqa: BLE001
-            logger.warning("Cache unavailable; not keeping %s", name, exc_info=True)
+        _cache_set_many(
+            {cache_keys[key]: {"versions": depends, "value": value} for key, value in fresh.items()}
+        )
         values.update(fresh)
     return values
 

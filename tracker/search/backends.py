@@ -104,14 +104,6 @@ def _counts(parts, params):
     return dict(_fetch(" UNION ALL ".join(parts), params))
 
 
-def _ranked_ids(sql, params, limit):
-    ids = []
-    for (object_id,) in _fetch(sql, params):
-        if object_id not in ids:
-            ids.append(object_id)
-    return ids[:limit]
-
-
 def _ranked_by_kind(parts, limit):
     """Run per-kind ranking SQL as one query; rows are (kind, object_id, tier, sub, score)."""
     if not parts:
@@ -289,15 +281,15 @@ class PostgresBackend:
         return _counts(parts, params)
 
     def ranked(self, wanted, terms, limit, exhaustive=False):
-        """{kind: ids} for `wanted` = {kind: (model, by_relevance)}: one query, plus `_newest`.
+        """{kind: ids} for `wanted` = {kind: (model, by_relevance)}, in one query.
 
         Every match is considered (`exhaustive` is for the SQLite backend's candidates)."""
         query = "to_tsquery('simple', %s)"
         expression = self.expression(terms)
-        parts, found = [], {}
+        parts = []
         for kind, (model, by_relevance) in wanted.items():
             if not by_relevance:
-                found[kind] = self._newest(kind, terms, model, limit)
+                parts.append(self._newest(kind, terms, model, limit))
                 continue
             public, public_params = _public(model)
             exact, exact_params = _is_exact(kind, terms)
@@ -317,41 +309,44 @@ class PostgresBackend:
             params = [*exact_params, expression, *public_params, expression, limit]
             params += [expression, *public_params, expression, expression, limit]
             parts.append((sql, params))
-        return found | _ranked_by_kind(parts, limit)
+        return _ranked_by_kind(parts, limit)
 
     def _newest(self, kind, terms, model, limit):
-        """Exact names, then other name matches, then text matches; newest records first.
+        """SQL (and parameters) ranking exact names, then other name matches, then text
+        matches, newest records first: a part of `ranked`'s query.
 
         For words so common that scoring every match would cost more than the page, each
         tier walks the (kind, object_id) index backwards and stops after `limit` rows;
         exact names come from the index over their forms (`SearchName`). Text matches
-        are looked for only when names leave room: when names fill the page, their few
-        text-only matches could otherwise mean walking the whole index.
+        are looked for only when names leave room (a condition PostgreSQL checks once,
+        before the scan): when names fill the page, their few text-only matches could
+        otherwise mean walking the whole index.
         """
         public, public_params = _public(model)
         rows = f"FROM tracker_searchentry e WHERE e.kind = '{kind}' AND {public}"
         query = "to_tsquery('simple', %s)"
         expression = self.expression(terms)
         exact_names, exact_params = _exact_sql(kind, terms, alias="e")
-        names_sql = f"""
-            SELECT object_id FROM (
-                (SELECT e.object_id, 0 AS tier FROM {exact_names} AND {public}
-                 ORDER BY e.object_id DESC LIMIT %s)
+        sql = f"""
+            SELECT '{kind}', object_id, tier, sub, score FROM (
+                WITH names AS MATERIALIZED (
+                    (SELECT e.object_id, 0 AS tier, 0 AS sub, -e.object_id AS score
+                     FROM {exact_names} AND {public} ORDER BY e.object_id DESC LIMIT %s)
+                    UNION ALL
+                    (SELECT e.object_id, 0, 1, -e.object_id {rows}
+                     AND e.names_document @@ {query} ORDER BY e.object_id DESC LIMIT %s)
+                )
+                SELECT * FROM names
                 UNION ALL
-                (SELECT e.object_id, 1 {rows} AND e.names_document @@ {query}
+                (SELECT e.object_id, 1, 0, -e.object_id {rows}
+                 AND (SELECT COUNT(DISTINCT object_id) FROM names) < %s
+                 AND e.document @@ {query} AND NOT e.names_document @@ {query}
                  ORDER BY e.object_id DESC LIMIT %s)
-            ) ranked ORDER BY tier, object_id DESC
+            ) newest_{kind}
         """
         params = [*exact_params, *public_params, limit, *public_params, expression, limit]
-        ids = _ranked_ids(names_sql, params, limit)
-        if len(ids) < limit:
-            text_sql = f"""
-                SELECT e.object_id {rows} AND e.document @@ {query}
-                AND NOT e.names_document @@ {query} ORDER BY e.object_id DESC LIMIT %s
-            """
-            params = [*public_params, expression, expression, limit - len(ids)]
-            ids += _ranked_ids(text_sql, params, limit)
-        return ids
+        params += [*public_params, limit, expression, expression, limit]
+        return sql, params
 
     def similar(self, words, kinds=SUGGESTED_KINDS, limit=5):
         # Any one word close to a name makes a candidate (through the trigram index); the
