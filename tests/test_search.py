@@ -254,6 +254,21 @@ class TestRankingAndGrouping:
         ]
         assert [hit.record for hit in group.hits] == [exact, in_name]
 
+    def test_past_the_count_cap_older_name_matches_are_found_too(self, monkeypatch):
+        # On PostgreSQL names are first looked for among the newest entries only.
+        monkeypatch.setattr(search, "COUNT_CAP", 1)
+        monkeypatch.setattr(backends, "RECENT_ENTRIES", 1)
+        in_name = factories.OrganisationFactory(name="Perm Regional Human Rights Centre")
+        older_text, newer_text = (
+            factories.OrganisationFactory(name=f"Group {n}", description="Registered in Perm.")
+            for n in (1, 2)
+        )
+        [group] = [
+            group for group in search.find(clean_query("perm")) if group.kind == "organisation"
+        ]
+        assert group.capped
+        assert [hit.record for hit in group.hits] == [in_name, newer_text, older_text]
+
     def test_groups_past_the_count_cap_cost_no_more_queries(self, monkeypatch):
         # A very common word caps every group; ranking by recency stays in the one query.
         law = factories.LawFactory(title="Perm law", summary="Perm")

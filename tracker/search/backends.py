@@ -38,6 +38,9 @@ from . import text
 SUGGEST_CANDIDATES = 50
 # Matches of one tier scored by relevance that are read further (see SQLiteBackend.ranked).
 RANKED_CANDIDATES = 200
+# Past the count cap on PostgreSQL, name matches are first looked for among this many of the
+# newest entries of a kind (see PostgresBackend._newest).
+RECENT_ENTRIES = 2000
 SUGGEST_MIN_SIMILARITY = 0.6
 
 
@@ -315,12 +318,14 @@ class PostgresBackend:
         """SQL (and parameters) ranking exact names, then other name matches, then text
         matches, newest records first: a part of `ranked`'s query.
 
-        For words so common that scoring every match would cost more than the page, each
-        tier walks the (kind, object_id) index backwards and stops after `limit` rows;
-        exact names come from the index over their forms (`SearchName`). Text matches
-        are looked for only when names leave room (a condition PostgreSQL checks once,
-        before the scan): when names fill the page, their few text-only matches could
-        otherwise mean walking the whole index.
+        For words so common that scoring every match would cost more than the page:
+        exact names come from the index over their forms (`SearchName`); name matches are
+        looked for among the RECENT_ENTRIES newest entries of the kind (walking the
+        (kind, object_id) index backwards), and only when those hold too few, among every
+        match through the full-text index (fast then: matches are few). Text matches are
+        looked for only when names leave room, walking the index backwards until `limit`
+        are found (past the count cap they are many). PostgreSQL checks each "only when"
+        once, before the scan it guards.
         """
         public, public_params = _public(model)
         rows = f"FROM tracker_searchentry e WHERE e.kind = '{kind}' AND {public}"
@@ -329,12 +334,21 @@ class PostgresBackend:
         exact_names, exact_params = _exact_sql(kind, terms, alias="e")
         sql = f"""
             SELECT '{kind}', object_id, tier, sub, score FROM (
-                WITH names AS MATERIALIZED (
+                WITH recent AS MATERIALIZED (
+                    SELECT e.object_id FROM (
+                        SELECT object_id, names_document FROM tracker_searchentry
+                        WHERE kind = '{kind}' ORDER BY object_id DESC LIMIT {RECENT_ENTRIES}
+                    ) e WHERE e.names_document @@ {query} AND {public}
+                    ORDER BY e.object_id DESC LIMIT %s
+                ), names AS MATERIALIZED (
                     (SELECT e.object_id, 0 AS tier, 0 AS sub, -e.object_id AS score
                      FROM {exact_names} AND {public} ORDER BY e.object_id DESC LIMIT %s)
                     UNION ALL
+                    SELECT object_id, 0, 1, -object_id FROM recent
+                    UNION ALL
                     (SELECT e.object_id, 0, 1, -e.object_id {rows}
-                     AND e.names_document @@ {query} ORDER BY e.object_id DESC LIMIT %s)
+                     AND (SELECT COUNT(*) FROM recent) < %s AND e.names_document @@ {query}
+                     ORDER BY e.object_id + 0 DESC LIMIT %s)
                 )
                 SELECT * FROM names
                 UNION ALL
@@ -344,7 +358,9 @@ class PostgresBackend:
                  ORDER BY e.object_id DESC LIMIT %s)
             ) newest_{kind}
         """
-        params = [*exact_params, *public_params, limit, *public_params, expression, limit]
+        params = [expression, *public_params, limit]
+        params += [*exact_params, *public_params, limit]
+        params += [*public_params, limit, expression, limit]
         params += [*public_params, limit, expression, expression, limit]
         return sql, params
 
