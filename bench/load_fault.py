@@ -255,9 +255,12 @@ class Tally:
                 self.latencies_by_kind.setdefault(kind, []).append(elapsed)
 
 
-def reader(port, pages, deadline, tally, seed):
+def reader(port, pages, deadline, tally, seed, pause=0.0):
+    """Ask for random public pages until the end, waiting `pause` seconds between two (a
+    reader reading; 0: one request after another, which keeps the server saturated)."""
     rng = random.Random(seed)  # noqa: S311 (which page to ask for, not a secret)
     while time.monotonic() < deadline:
+        time.sleep(pause * rng.uniform(0.5, 1.5))
         kind, page = rng.choice(pages)
         path = page()
         started = time.monotonic()
@@ -785,6 +788,12 @@ def main(argv=None):
         action="store_true",
         help="readers ask for no exports (at 100,000 cases one holds a sync worker for seconds)",
     )
+    parser.add_argument(
+        "--reader-pause",
+        type=float,
+        default=0.0,
+        help="seconds a reader waits between pages, on average (0: none, the server saturated)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and the log")
     options = parser.parse_args(argv)
     options.page_cache = options.page_cache == "on"
@@ -835,7 +844,9 @@ def main(argv=None):
             deadline = started + options.duration
             tally = Tally(started)
             threads = [
-                threading.Thread(target=reader, args=(port, pages, deadline, tally, n))
+                threading.Thread(
+                    target=reader, args=(port, pages, deadline, tally, n, options.reader_pause)
+                )
                 for n in range(options.readers)
             ]
             threads += [
