@@ -453,3 +453,377 @@ def flat_records(queryset, shape, context):
         extras = plan.extras([row["pk"] for row in chunk])
         for row in chunk:
             yield plan.build(row, extras)
+
+
+# CSV cells, a column at a time.
+#
+# The same reading of the shapes as above, but each chunk of rows from `values_list()` is
+# turned into columns (one tuple per lookup), each CSV column is built from whole columns
+# (dict lookups by `map()`, a comprehension where a rule needs one), and the rows are put
+# back together by `zip()`: no dict and no call per record or per part for most cells.
+
+# What quote(value, safe=URL_SAFE) leaves as it is.
+URL_UNQUOTED = re.compile(r"[^A-Za-z0-9_.\-~" + re.escape(URL_SAFE) + "]")
+
+
+def _quoted(values):
+    """quote(str(value), safe=URL_SAFE) of each value, without a call per value when none
+    needs quoting (ids, slugs)."""
+    texts = list(map(str, values))
+    if URL_UNQUOTED.search("".join(texts)) is None:
+        return texts
+    return [quote(text, safe=URL_SAFE) for text in texts]
+
+
+class _Dates:
+    """The public forms of partial dates (shapes.partial_date), each (date, precision) worked
+    out once per export: the same day reads the same way throughout."""
+
+    def __init__(self):
+        self.iso, self.precision, self.display = {}, {}, {}
+
+    def keys(self, dates, precisions):
+        keys = list(zip(dates, precisions, strict=True))
+        for key in set(keys).difference(self.iso):
+            value = shapes.partial_date(*key)
+            self.iso[key] = value and value["date"]
+            self.precision[key] = value and value["precision"]
+            self.display[key] = value and value["display"]
+        return keys
+
+
+class _Columns:
+    """How to write the CSV cells of a shape's fields (`exports.csv_columns`, column for column)
+    from a chunk of `values_list()` rows read as columns."""
+
+    def __init__(self, serializer, model, context):
+        self.model = model
+        self.context = context
+        self.lookups = ["pk"]
+        self.annotations = {}  # lists joined by the database (Joined), by lookup
+        self.chunk_readers = {}  # name: reader(ids) -> value for the chunk
+        self.dates = _Dates()
+        self.makers = [
+            self._maker(name, field, serializer) for name, field in serializer.fields.items()
+        ]
+
+    def _need(self, *lookups):
+        for lookup in lookups:
+            if lookup not in self.lookups:
+                self.lookups.append(lookup)
+
+    def _maker(self, name, field, serializer):  # noqa: C901, PLR0911
+        """maker(columns, extras, count) -> the CSV columns of field `name`."""
+        model = self.model
+        if isinstance(field, shapes.PartialDateField):
+            date = field.date_field or name
+            self._need(date, f"{date}_precision")
+
+            def partial_date(columns, extras, count):
+                keys = self.dates.keys(columns[date], columns[f"{date}_precision"])
+                return [
+                    list(map(self.dates.iso.__getitem__, keys)),
+                    list(map(self.dates.precision.__getitem__, keys)),
+                ]
+
+            return partial_date
+        if isinstance(field, shapes.CountryField):
+            self._need(field.source)
+            codes, names = {}, {}
+
+            def country(columns, extras, count):
+                values = columns[field.source]
+                for code in set(values).difference(codes):
+                    shown = field.to_representation(Country(code=code) if code else None)
+                    codes[code], names[code] = shown and shown["code"], shown and shown["name"]
+                return [list(map(codes.__getitem__, values)), list(map(names.__getitem__, values))]
+
+            return country
+        if field.source == "public_citations":
+            return self._joined(name, *_cited_sources(model))
+        if isinstance(field, serializers.ListSerializer):
+            parts = _linked_parts(serializer, field, model)
+            if parts is not None:
+                text = "title" if "title" in field.child.fields else "name"
+                return self._joined(name, parts, "id", parts, text)
+            reader = _PartColumns(serializer, field, model, self.context)
+            self.chunk_readers[name] = reader
+
+            def parts_cells(columns, extras, count):
+                cells = extras[name]
+                pks = columns["pk"]
+                return [list(map(cells.get, pks, itertools.repeat(""))) for cells in cells]
+
+            return parts_cells
+        if isinstance(field, serializers.Serializer):
+            from tracker.exports import _is_link
+
+            if not _is_link(field):
+                raise ImproperlyConfigured(f"{name}: a nested record CSV cannot write")
+            text = "title" if "title" in field.fields else "name"
+            lookups = (f"{field.source}__id", f"{field.source}__{text}")
+            self._need(*lookups)
+            # A missing record reads None in both (the join finds no row).
+            return lambda columns, extras, count: [columns[lookups[0]], columns[lookups[1]]]
+        value = _value_column(name, field, serializer, model, self)
+        return lambda columns, extras, count: [value(columns, extras, count)]
+
+    def _joined(self, name, ids, id_column, texts, text_column):
+        """A list the database writes as two cells, its ids and its names (or addresses)."""
+        from tracker.exports import LIST_SEPARATOR
+
+        lookups = (f"export_{name}_ids", f"export_{name}_texts")
+        self.annotations[lookups[0]] = Joined(ids, id_column, LIST_SEPARATOR)
+        self.annotations[lookups[1]] = Joined(texts, text_column, LIST_SEPARATOR)
+        self._need(*lookups)
+        # None (no parts) is written as "", as an empty list's cell is.
+        return lambda columns, extras, count: [columns[lookups[0]], columns[lookups[1]]]
+
+    def extras(self, ids):
+        return {name: reader(ids) for name, reader in self.chunk_readers.items()}
+
+
+def _value_column(name, field, serializer, model, plan):  # noqa: C901, PLR0911
+    """column(columns, extras, count) -> the values of a field written as one value (text, a
+    number, a choice's label, a page's address, the evidence), for each row; `plan` is told
+    the lookups it reads."""
+    source = field.source
+    if isinstance(field, shapes.TypeField):
+        return lambda columns, extras, count: [field.value] * count
+    if isinstance(field, shapes.PageField):
+        url = _UrlTemplate(model, plan.context)
+        plan._need(*url.lookups)
+        pieces = url.pattern.split(url.template)
+        template = "{}".join(piece.replace("{", "{{").replace("}", "}}") for piece in pieces)
+        marks = url.pattern.findall(url.template)
+        lookups = [url.marks[mark] for mark in marks]
+        return lambda columns, extras, count: list(
+            map(template.format, *(_quoted(columns[lookup]) for lookup in lookups))
+        )
+    if isinstance(field, shapes.EvidenceField):
+        if not issubclass(model, CitedModel):
+            raise ImproperlyConfigured(f"{model.__name__} has no evidence")
+        confirming = confirming_citations(model)
+        plan.chunk_readers[name] = lambda ids: confirmed_ids(confirming, Ids(ids))
+
+        def evidence(columns, extras, count):
+            confirmed = extras[name]
+            return [CONFIRMED if pk in confirmed else UNVERIFIED for pk in columns["pk"]]
+
+        return evidence
+    if source.startswith("get_") and source.endswith("_display"):
+        choice = model._meta.get_field(source.removeprefix("get_").removesuffix("_display"))
+        plan._need(choice.attname)
+        labels = {value: str(label) for value, label in choice.flatchoices}
+        if type(field) in AS_READ and type(choice) in AS_READ[type(field)]:
+            return lambda columns, extras, count: list(
+                map(labels.get, columns[choice.attname], columns[choice.attname])
+            )
+        return lambda columns, extras, count: [
+            _value(field, labels.get(value, value)) for value in columns[choice.attname]
+        ]
+    if _concrete(model, source) is None:
+        if not isinstance(getattr(model, source, None), property):
+            raise ImproperlyConfigured(
+                f"{type(serializer).__name__}.{name}: no rule for {type(field).__name__}"
+            )
+        if not isinstance(plan, _PartColumns):
+            raise ImproperlyConfigured(f"{name}: every record field must be a column")
+        plan.properties.append(source)
+        return lambda columns, extras, count: [_value(field, value) for value in columns[source]]
+    plan._need(source)
+    if type(field) in AS_READ and type(_concrete(model, source)) in AS_READ[type(field)]:
+        return lambda columns, extras, count: columns[source]  # written as read
+    return lambda columns, extras, count: [_value(field, value) for value in columns[source]]
+
+
+class _PartColumns:
+    """The two cells of a list of parts (a case's charges, events) for a chunk of records:
+    `<field>_ids` (when the parts have ids) or the ids of related records, and their labels
+    (`exports._label`) or names. Read through the shape's own Prefetch queryset (its
+    `published()` rows, in its order), as _ListReader does; reader(ids) -> [{record id: cell}]
+    per CSV column."""
+
+    def __init__(self, serializer, field, model, context):
+        from tracker import exports
+
+        prefetch = _prefetch(type(serializer), field.source)
+        descriptor = getattr(model, prefetch.prefetch_through)
+        relation = descriptor.field
+        self.links = None
+        if isinstance(descriptor, ManyToManyDescriptor):
+            columns = [relation.m2m_column_name(), relation.m2m_reverse_name()]
+            if descriptor.reverse:
+                columns.reverse()
+            self.links = (relation.remote_field.through, *columns)
+        else:
+            self.owner = relation.name
+        queryset = prefetch.queryset
+        self.model = queryset.model
+        self.queryset = queryset.model.objects.published()
+        if queryset.query.select_related:
+            self.queryset = self.queryset.select_related(*_selected(queryset.query.select_related))
+        if queryset.query.order_by:
+            self.queryset = self.queryset.order_by(*queryset.query.order_by)
+        self.context = context
+        self.lookups = ["pk"] if self.links else ["pk", OWNER]
+        self.chunk_readers = {}
+        self.properties = []
+        self.known = {}
+        self.dates = _Dates()
+        record_column = None if self.links else relation.attname
+        self.own_fields = [
+            field.attname
+            for field in queryset.model._meta.concrete_fields
+            if not field.primary_key and field.attname != record_column
+        ]
+        child = field.child
+        keep = exports.csv_item_keeps(child)
+        kept = {name: item for name, item in child.fields.items() if keep(name, item)}
+        self.has_ids = "id" in child.fields
+        self.is_link = exports._is_link(child)
+        if self.is_link:
+            text = "name" if "name" in child.fields else "title"
+            self.label = self._text(text, kept, child)
+            return
+        # exports._label, its keys read column by column.
+        self.own_label = self._text("label", kept, child) if "label" in kept else None
+        names = [self._text(key, kept, child) for key in exports.LABEL_NAME_KEYS if key in kept]
+        self.law = None
+        if isinstance(kept.get("law"), serializers.Serializer):
+            source = kept["law"].source
+            self.law = (f"{source}__id", f"{source}__title")
+            self._need(*self.law)
+        self.names = names
+        self.date_fields = []
+        for name, item in kept.items():
+            if isinstance(item, shapes.PartialDateField):
+                date = item.date_field or name
+                self._need(date, f"{date}_precision")
+                self.date_fields.append(date)
+        self.texts = [
+            self._text(key, kept, child) for key in exports.LABEL_TEXT_KEYS if key in kept
+        ]
+
+    def _need(self, *lookups):
+        for lookup in lookups:
+            if lookup not in self.lookups:
+                self.lookups.append(lookup)
+
+    def _text(self, name, kept, child):
+        return _value_column(name, kept[name], child, self.model, self)
+
+    def _rows(self, queryset):
+        """The parts' rows as columns by lookup (properties read as _Plan.rows does)."""
+        lookups = [*self.lookups, *self.own_fields] if self.properties else self.lookups
+        rows = list(queryset.values_list(*lookups))
+        columns = (
+            dict(zip(lookups, zip(*rows, strict=True), strict=True))
+            if rows
+            else dict.fromkeys(lookups, ())
+        )
+        if self.properties:
+            keys = list(zip(*(columns[name] for name in self.own_fields), strict=True))
+            if len(self.known) > MAX_KNOWN:
+                self.known.clear()
+            missing = [
+                pk for pk, key in zip(columns["pk"], keys, strict=True) if key not in self.known
+            ]
+            for instance in self.queryset.filter(pk__in=Ids(missing)) if missing else ():
+                values = vars(instance)
+                key = tuple(values[name] for name in self.own_fields)
+                self.known[key] = tuple(getattr(instance, name) for name in self.properties)
+            known = list(map(self.known.__getitem__, keys))
+            for index, name in enumerate(self.properties):
+                columns[name] = [values[index] for values in known]
+        return columns, len(rows)
+
+    def _labels(self, columns, count):
+        """Each part's text in its cell (exports._label, or a related record's name)."""
+        from tracker.exports import part_label
+
+        if self.is_link:
+            return self.label(columns, {}, count)
+        names = [column(columns, {}, count) for column in self.names]
+        name = (
+            [next(filter(None, values), "") for values in zip(*names, strict=True)]
+            if names
+            else None
+        )
+        if name is None:
+            name = [""] * count
+        if self.law:
+            name = [
+                text or (title if law is not None else "")
+                for text, law, title in zip(
+                    name, columns[self.law[0]], columns[self.law[1]], strict=True
+                )
+            ]
+        display = [None] * count
+        for date in reversed(self.date_fields):  # the first date known
+            keys = self.dates.keys(columns[date], columns[f"{date}_precision"])
+            shown = map(self.dates.display.__getitem__, keys)
+            display = [
+                value if value is not None else later
+                for value, later in zip(shown, display, strict=True)
+            ]
+        texts = [column(columns, {}, count) for column in self.texts]
+        text = (
+            [next(filter(None, values), "") for values in zip(*texts, strict=True)]
+            if texts
+            else [""] * count
+        )
+        labels = list(map(part_label, name, display, text))
+        if self.own_label is not None:
+            own = self.own_label(columns, {}, count)
+            labels = [value if value else label for value, label in zip(own, labels, strict=True)]
+        return labels
+
+    def __call__(self, ids):
+        from tracker.exports import LIST_SEPARATOR
+
+        if self.links is None:
+            queryset = self.queryset.filter(**{f"{self.owner}__in": Ids(ids)})
+            queryset = queryset.annotate(**{OWNER: F(self.owner)})
+            columns, count = self._rows(queryset)
+            pairs = zip(columns[OWNER], columns["pk"], self._labels(columns, count), strict=True)
+        else:
+            through, owner_column, part_column = self.links
+            links = through.objects.filter(**{f"{owner_column}__in": Ids(ids)})
+            owners = list(links.values_list(owner_column, part_column))
+            columns, count = self._rows(self.queryset.filter(pk__in=links.values(part_column)))
+            labels = dict(zip(columns["pk"], self._labels(columns, count), strict=True))
+            order = {pk: position for position, pk in enumerate(labels)}
+            owners = [link for link in owners if link[1] in order]  # only the public parts
+            owners.sort(key=lambda link: order[link[1]])
+            pairs = ((owner, pk, labels[pk]) for owner, pk in owners)
+        grouped = {}
+        for owner, pk, label in pairs:
+            parts = grouped.get(owner)
+            if parts is None:
+                grouped[owner] = parts = ([], [])
+            parts[0].append(pk)
+            parts[1].append(label)
+        texts = {owner: LIST_SEPARATOR.join(parts[1]) for owner, parts in grouped.items()}
+        if not (self.has_ids or self.is_link):
+            return [texts]
+        ids = {owner: LIST_SEPARATOR.join(map(str, parts[0])) for owner, parts in grouped.items()}
+        return [ids, texts]
+
+
+def csv_chunks(queryset, shape, context):
+    """The CSV cells of the records of `queryset` (filtered and ordered as the list shows
+    them) as `exports.csv_columns` writes them (formulas not yet escaped): per chunk of
+    records, a list of its columns, each a sequence of cells, one per record (a fixed number
+    of queries per chunk)."""
+    columns = _Columns(shape(context=context), shape.Meta.model, context)
+    queryset = queryset.prefetch_related(None).annotate(**columns.annotations)
+    rows = queryset.values_list(*columns.lookups).iterator(CHUNK_SIZE)
+    for chunk in _chunks(rows):
+        count = len(chunk)
+        read = dict(zip(columns.lookups, zip(*chunk, strict=True), strict=True))
+        extras = columns.extras(read["pk"])
+        cells = []
+        for maker in columns.makers:
+            cells += maker(read, extras, count)
+        yield cells
