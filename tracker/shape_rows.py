@@ -94,6 +94,46 @@ class Joined(Subquery):
         return f"(SELECT {aggregate} FROM {sql} parts)", (self.separator, *params)  # noqa: S608
 
 
+PART_ID, PART_TEXT = "export_part_id", "export_part_text"  # the columns JoinedPair joins
+# Between the ids and the texts of a JoinedPair: the ids are integers joined by
+# LIST_SEPARATOR, so the first one of these ends them.
+PAIR_END = ";"
+
+
+class JoinedPair(Subquery):
+    """Both cells of a list (its ids and its names, or addresses) from one correlated
+    subquery, as one text: the ids joined by `separator`, PAIR_END, the texts joined by
+    `separator`, as Joined joins each (NULL when there are none). Two Joined subqueries would
+    have the database find the same rows twice."""
+
+    output_field = models.TextField()
+
+    def __init__(self, queryset, id_column, text_column, separator):
+        self.separator = separator
+        super().__init__(queryset.values(**{PART_ID: F(id_column), PART_TEXT: F(text_column)}))
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = super().as_sql(compiler, connection, **extra)
+        if connection.vendor == "postgresql":
+            ids = f"string_agg(CAST(parts.{PART_ID} AS text), %s)"
+            texts = f"string_agg(CAST(parts.{PART_TEXT} AS text), %s)"
+        else:
+            ids = f"GROUP_CONCAT(parts.{PART_ID}, %s)"
+            texts = f"GROUP_CONCAT(parts.{PART_TEXT}, %s)"
+        # `sql` is the subquery Django compiled, with its parameters: nothing is pasted in.
+        pair = f"{ids} || %s || COALESCE({texts}, '')"
+        return (
+            f"(SELECT {pair} FROM {sql} parts)",  # noqa: S608
+            (self.separator, PAIR_END, self.separator, *params),
+        )
+
+
+def _split_pairs(values):
+    """The two cells of each JoinedPair value: (ids, texts), "" for none."""
+    pairs = [("", "", "") if value is None else value.partition(PAIR_END) for value in values]
+    return [pair[0] for pair in pairs], [pair[2] for pair in pairs]
+
+
 def _chunks(iterable, size=CHUNK_SIZE):
     iterator = iter(iterable)
     while chunk := list(itertools.islice(iterator, size)):
@@ -572,12 +612,12 @@ class _Columns:
         """A list the database writes as two cells, its ids and its names (or addresses)."""
         from tracker.exports import LIST_SEPARATOR
 
-        lookups = (f"export_{name}_ids", f"export_{name}_texts")
-        self.annotations[lookups[0]] = Joined(ids, id_column, LIST_SEPARATOR)
-        self.annotations[lookups[1]] = Joined(texts, text_column, LIST_SEPARATOR)
-        self._need(*lookups)
-        # None (no parts) is written as "", as an empty list's cell is.
-        return lambda columns, extras, count: [columns[lookups[0]], columns[lookups[1]]]
+        if ids is not texts:
+            raise ImproperlyConfigured(f"{name}: the ids and texts of one queryset")
+        lookup = f"export_{name}"
+        self.annotations[lookup] = JoinedPair(ids, id_column, text_column, LIST_SEPARATOR)
+        self._need(lookup)
+        return lambda columns, extras, count: list(_split_pairs(columns[lookup]))
 
     def extras(self, ids):
         return {name: reader(ids) for name, reader in self.chunk_readers.items()}
