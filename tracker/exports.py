@@ -75,9 +75,22 @@ def _safe_cell(value):
     return escape_formula(str(value))
 
 
+# In the cells of a column joined by line breaks, after a line break: a cell escape_formula()
+# may act on, or a line of a cell starting with one of its characters (the column is then
+# read cell by cell).
+MAY_ESCAPE = re.compile("\n[" + re.escape("".join(sorted(FORMULA_FIRST))) + "]")
+
+
 def safe_column(values):
-    """`_safe_cell` of each value of a column, read without a call for text that needs no
-    escaping and for None (csv.writer writes None as "", as `_safe_cell` does)."""
+    """`_safe_cell` of each value of a column (csv.writer writes None as "", as `_safe_cell`
+    does). A column of text none of whose cells starts as a formula, or of whole numbers not
+    below zero, is left as it is, without reading it cell by cell."""
+    types = set(map(type, values))
+    if types <= {str, type(None)}:
+        if MAY_ESCAPE.search("\n" + "\n".join(filter(None, values))) is None:
+            return values
+    elif types == {int} and min(values) >= 0:
+        return values
     return [
         value
         if value is None or (value.__class__ is str and value[:1] not in FORMULA_FIRST)

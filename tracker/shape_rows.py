@@ -659,9 +659,9 @@ def _value_column(name, field, serializer, model, plan):  # noqa: C901, PLR0911
             return lambda columns, extras, count: list(
                 map(labels.get, columns[choice.attname], columns[choice.attname])
             )
-        return lambda columns, extras, count: [
-            _value(field, labels.get(value, value)) for value in columns[choice.attname]
-        ]
+        return lambda columns, extras, count: _written(
+            field, list(map(labels.get, columns[choice.attname], columns[choice.attname]))
+        )
     if _concrete(model, source) is None:
         if not isinstance(getattr(model, source, None), property):
             raise ImproperlyConfigured(
@@ -669,12 +669,22 @@ def _value_column(name, field, serializer, model, plan):  # noqa: C901, PLR0911
             )
         if not isinstance(plan, _PartColumns):
             raise ImproperlyConfigured(f"{name}: every record field must be a column")
-        plan.properties.append(source)
-        return lambda columns, extras, count: [_value(field, value) for value in columns[source]]
+        plan.properties.append((source, field))
+        return lambda columns, extras, count: columns[source]  # written as read (see _rows)
     plan._need(source)
     if type(field) in AS_READ and type(_concrete(model, source)) in AS_READ[type(field)]:
         return lambda columns, extras, count: columns[source]  # written as read
-    return lambda columns, extras, count: [_value(field, value) for value in columns[source]]
+    return lambda columns, extras, count: _written(field, columns[source])
+
+
+def _written(field, values):
+    """What the serializer field writes for each of `values` (a sequence), worked out once per
+    distinct value."""
+    try:
+        written = {value: _value(field, value) for value in set(values)}
+    except TypeError:  # a value that cannot be a key
+        return [_value(field, value) for value in values]
+    return list(map(written.__getitem__, values))
 
 
 class _PartColumns:
@@ -754,7 +764,8 @@ class _PartColumns:
         return _value_column(name, kept[name], child, self.model, self)
 
     def _rows(self, queryset):
-        """The parts' rows as columns by lookup (properties read as _Plan.rows does)."""
+        """The parts' rows as columns by lookup; properties read as _Plan.rows does, each value
+        as the serializer writes it."""
         lookups = [*self.lookups, *self.own_fields] if self.properties else self.lookups
         rows = list(queryset.values_list(*lookups))
         columns = (
@@ -772,9 +783,11 @@ class _PartColumns:
             for instance in self.queryset.filter(pk__in=Ids(missing)) if missing else ():
                 values = vars(instance)
                 key = tuple(values[name] for name in self.own_fields)
-                self.known[key] = tuple(getattr(instance, name) for name in self.properties)
+                self.known[key] = tuple(
+                    _value(field, getattr(instance, name)) for name, field in self.properties
+                )
             known = list(map(self.known.__getitem__, keys))
-            for index, name in enumerate(self.properties):
+            for index, (name, _field) in enumerate(self.properties):
                 columns[name] = [values[index] for values in known]
         return columns, len(rows)
 
