@@ -11,7 +11,6 @@ import io
 import itertools
 import json
 import re
-from typing import NamedTuple
 
 from anyascii import anyascii
 from django.http import StreamingHttpResponse
@@ -115,35 +114,19 @@ def _link_name(link):
     return link.get("name", link.get("title", ""))
 
 
-class JoinedList(NamedTuple):
-    """A list already written as its two cells by the database (tracker.shape_rows): its ids
-    and its names, or for citations its sources' ids and addresses."""
-
-    ids: str
-    texts: str
-
-
 def _ids_cell(items):
-    if isinstance(items, JoinedList):
-        return items.ids
     return _joined(item["id"] for item in items)
 
 
 def _names_cell(items):
-    if isinstance(items, JoinedList):
-        return items.texts
     return _joined(_link_name(item) for item in items)
 
 
 def _source_ids_cell(citations):
-    if isinstance(citations, JoinedList):
-        return citations.ids
     return _joined(source["id"] for source in _citation_sources(citations))
 
 
 def _source_urls_cell(citations):
-    if isinstance(citations, JoinedList):
-        return citations.texts
     return _joined(source["url"] or "" for source in _citation_sources(citations))
 
 
