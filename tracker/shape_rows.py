@@ -32,7 +32,17 @@ from urllib.parse import quote
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
-from django.db.models import Expression, F, Max, Min, OuterRef, Prefetch, Subquery, Value
+from django.db.models import (
+    Expression,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Subquery,
+    Value,
+)
 from django.db.models.fields.related_descriptors import ManyToManyDescriptor
 from django.db.models.functions import Coalesce
 from django.utils.http import RFC3986_SUBDELIMS
@@ -271,15 +281,29 @@ def _quoted(values):
 
 class _Dates:
     """The public forms of partial dates (shapes.partial_date), each (date, precision) worked
-    out once per export: the same day reads the same way throughout."""
+    out once per export: the same day reads the same way throughout.
+
+    A date is read as the database gives it (`need`: text on SQLite), made a date only once
+    per distinct value, not once per row by Django's converters."""
 
     def __init__(self):
         self.iso, self.precision, self.display = {}, {}, {}
+        self.fields = {}
 
-    def keys(self, dates, precisions):
-        keys = list(zip(dates, precisions, strict=True))
+    def need(self, plan, model, date):
+        """The lookups of partial date `date`, as read; `plan` reads them."""
+        lookup = f"export_date_{date}"
+        self.fields[lookup] = model._meta.get_field(date)
+        plan.annotations[lookup] = ExpressionWrapper(F(date), output_field=models.TextField())
+        plan._need(lookup, f"{date}_precision")
+        return lookup, f"{date}_precision"
+
+    def keys(self, columns, lookups):
+        lookup, precision = lookups
+        keys = list(zip(columns[lookup], columns[precision], strict=True))
+        to_date = self.fields[lookup].to_python
         for key in set(keys).difference(self.iso):
-            value = shapes.partial_date(*key)
+            value = shapes.partial_date(to_date(key[0]), key[1])
             self.iso[key] = value and value["date"]
             self.precision[key] = value and value["precision"]
             self.display[key] = value and value["display"]
@@ -310,11 +334,10 @@ class _Columns:
         """maker(columns, extras, count) -> the CSV columns of field `name`."""
         model = self.model
         if isinstance(field, shapes.PartialDateField):
-            date = field.date_field or name
-            self._need(date, f"{date}_precision")
+            date = self.dates.need(self, model, field.date_field or name)
 
             def partial_date(columns, extras, count):
-                keys = self.dates.keys(columns[date], columns[f"{date}_precision"])
+                keys = self.dates.keys(columns, date)
                 return [
                     list(map(self.dates.iso.__getitem__, keys)),
                     list(map(self.dates.precision.__getitem__, keys)),
@@ -476,6 +499,7 @@ class _PartColumns:
             self.queryset = self.queryset.order_by(*queryset.query.order_by)
         self.context = context
         self.lookups = ["pk"] if self.links else ["pk", OWNER]
+        self.annotations = {}  # dates as read (_Dates)
         self.chunk_readers = {}
         self.properties = []
         self.known = {}
@@ -507,9 +531,7 @@ class _PartColumns:
         self.date_fields = []
         for name, item in kept.items():
             if isinstance(item, shapes.PartialDateField):
-                date = item.date_field or name
-                self._need(date, f"{date}_precision")
-                self.date_fields.append(date)
+                self.date_fields.append(self.dates.need(self, self.model, item.date_field or name))
         self.texts = [
             self._text(key, kept, child) for key in exports.LABEL_TEXT_KEYS if key in kept
         ]
@@ -530,7 +552,7 @@ class _PartColumns:
         not been seen yet in this export: the property depends on nothing else. Its values are
         kept as the serializer writes them."""
         lookups = [*self.lookups, *self.own_fields] if self.properties else self.lookups
-        rows = list(queryset.values_list(*lookups))
+        rows = list(queryset.annotate(**self.annotations).values_list(*lookups))
         columns = (
             dict(zip(lookups, zip(*rows, strict=True), strict=True))
             if rows
@@ -577,7 +599,7 @@ class _PartColumns:
             ]
         display = [None] * count
         for date in reversed(self.date_fields):  # the first date known
-            keys = self.dates.keys(columns[date], columns[f"{date}_precision"])
+            keys = self.dates.keys(columns, date)
             shown = map(self.dates.display.__getitem__, keys)
             display = [
                 value if value is not None else later
