@@ -215,7 +215,7 @@ def _linked_parts(serializer, field, model):
 
 
 def _cited_sources(model):
-    """(sources, "id", sources, "url") of the public citations of the record OuterRef("pk"):
+    """(sources, "source_id", "address") of the public citations of the record OuterRef("pk"):
     each source once, in the order it is first cited (as exports' `_citation_sources`), with
     its address or "" (AddressField's null, as CSV writes it)."""
     if Citation._meta.ordering != ["id"]:
@@ -228,7 +228,7 @@ def _cited_sources(model):
         .annotate(first=Min("id"), address=Coalesce(Max("source__url"), Value("")))
         .order_by("first")
     )
-    return sources, "source_id", sources, "address"
+    return sources, "source_id", "address"
 
 
 def _selected(select_related):
@@ -362,14 +362,13 @@ class _Columns:
             parts = _linked_parts(serializer, field, model)
             if parts is not None:
                 text = "title" if "title" in field.child.fields else "name"
-                return self._joined(name, parts, "id", parts, text)
+                return self._joined(name, parts, "id", text)
             reader = _PartColumns(serializer, field, model, self.context)
             self.chunk_readers[name] = reader
 
             def parts_cells(columns, extras, count):
-                cells = extras[name]
-                pks = columns["pk"]
-                return [list(map(cells.get, pks, itertools.repeat(""))) for cells in cells]
+                pks = columns["pk"]  # a record without parts: ""
+                return [list(map(cells.get, pks, itertools.repeat(""))) for cells in extras[name]]
 
             return parts_cells
         if isinstance(field, serializers.Serializer):
@@ -385,14 +384,12 @@ class _Columns:
         value = _value_column(name, field, serializer, model, self)
         return lambda columns, extras, count: [value(columns, extras, count)]
 
-    def _joined(self, name, ids, id_column, texts, text_column):
+    def _joined(self, name, queryset, id_column, text_column):
         """A list the database writes as two cells, its ids and its names (or addresses)."""
         from tracker.exports import LIST_SEPARATOR
 
-        if ids is not texts:
-            raise ImproperlyConfigured(f"{name}: the ids and texts of one queryset")
         lookup = f"export_{name}"
-        self.annotations[lookup] = JoinedPair(ids, id_column, text_column, LIST_SEPARATOR)
+        self.annotations[lookup] = JoinedPair(queryset, id_column, text_column, LIST_SEPARATOR)
         self._need(lookup)
         return lambda columns, extras, count: list(_split_pairs(columns[lookup]))
 
@@ -414,6 +411,8 @@ def _value_column(name, field, serializer, model, plan):  # noqa: C901, PLR0911
         template = "{}".join(piece.replace("{", "{{").replace("}", "}}") for piece in pieces)
         marks = url.pattern.findall(url.template)
         lookups = [url.marks[mark] for mark in marks]
+        if not lookups:  # the same page for every record
+            return lambda columns, extras, count: [url.template] * count
         return lambda columns, extras, count: list(
             map(template.format, *(_quoted(columns[lookup]) for lookup in lookups))
         )
