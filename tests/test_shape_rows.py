@@ -127,10 +127,16 @@ class TestSameBytesAsTheSerializers(TestCase):
 
     def test_evidence_is_the_models_rule(self):
         request = RequestFactory().get("/cases/")
-        rows = shape_rows.flat_records(
+        chunks = shape_rows.csv_chunks(
             shapes.CaseShape.queryset().order_by("pk"), shapes.CaseShape, {"request": request}
         )
-        evidence = {row["id"]: row["evidence"] for row in rows}
+        headers = [header for header, _ in exports.csv_columns(shapes.CaseShape)]
+        ids, evidence = headers.index("id"), headers.index("evidence")
+        evidence = {
+            pk: value
+            for columns in chunks
+            for pk, value in zip(columns[ids], columns[evidence], strict=True)
+        }
         expected = {case.pk: case.evidence for case in Case.objects.published().with_evidence()}
         assert evidence == expected
         assert set(evidence.values()) == {"confirmed", "unverified"}
@@ -149,7 +155,7 @@ class TestSameBytesAsTheSerializers(TestCase):
                 return 1
 
         with pytest.raises(ImproperlyConfigured):
-            list(shape_rows.flat_records(Person.objects.published(), Odd, {}))
+            list(shape_rows.csv_chunks(Person.objects.published(), Odd, {}))
 
 
 class TestQueriesPerChunk(TestCase):

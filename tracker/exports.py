@@ -7,10 +7,10 @@ JSON Lines as is, CSV flattened to one row per record by `csv_columns` (see READ
 
 import csv
 import datetime
+import io
 import itertools
 import json
 import re
-from typing import NamedTuple
 
 from anyascii import anyascii
 from django.http import StreamingHttpResponse
@@ -74,6 +74,30 @@ def _safe_cell(value):
     return escape_formula(str(value))
 
 
+# In the cells of a column joined by line breaks, after a line break: a cell escape_formula()
+# may act on, or a line of a cell starting with one of its characters (the column is then
+# read cell by cell).
+MAY_ESCAPE = re.compile("\n[" + re.escape("".join(sorted(FORMULA_FIRST))) + "]")
+
+
+def safe_column(values):
+    """`_safe_cell` of each value of a column (csv.writer writes None as "", as `_safe_cell`
+    does). A column of text none of whose cells starts as a formula, or of whole numbers not
+    below zero, is left as it is, without reading it cell by cell."""
+    types = set(map(type, values))
+    if types <= {str, type(None)}:
+        if MAY_ESCAPE.search("\n" + "\n".join(filter(None, values))) is None:
+            return values
+    elif types == {int} and min(values) >= 0:
+        return values
+    return [
+        value
+        if value is None or (value.__class__ is str and value[:1] not in FORMULA_FIRST)
+        else _safe_cell(value)
+        for value in values
+    ]
+
+
 # CSV columns, derived from the shape's fields.
 
 
@@ -90,35 +114,19 @@ def _link_name(link):
     return link.get("name", link.get("title", ""))
 
 
-class JoinedList(NamedTuple):
-    """A list already written as its two cells by the database (tracker.shape_rows): its ids
-    and its names, or for citations its sources' ids and addresses."""
-
-    ids: str
-    texts: str
-
-
 def _ids_cell(items):
-    if isinstance(items, JoinedList):
-        return items.ids
     return _joined(item["id"] for item in items)
 
 
 def _names_cell(items):
-    if isinstance(items, JoinedList):
-        return items.texts
     return _joined(_link_name(item) for item in items)
 
 
 def _source_ids_cell(citations):
-    if isinstance(citations, JoinedList):
-        return citations.ids
     return _joined(source["id"] for source in _citation_sources(citations))
 
 
 def _source_urls_cell(citations):
-    if isinstance(citations, JoinedList):
-        return citations.texts
     return _joined(source["url"] or "" for source in _citation_sources(citations))
 
 
@@ -129,7 +137,7 @@ def _joined(values):
 # What a list's parts hold that CSV reads: `_label`'s keys (and each part's partial dates),
 # `id` for `<field>_ids`, `name` or `title` for a related record's `<field>_names`.
 CSV_ITEM_KEYS = ("id", "label", "name", "title", "kind_label", "law")
-CSV_ITEM_KEYS += ("description", "summary", "applies_to")
+CSV_ITEM_KEYS += ("description", "summary", "applies_to")  # as LABEL_TEXT_KEYS below
 
 
 def csv_item_keeps(child):
@@ -144,21 +152,27 @@ def csv_item_keeps(child):
     return keep
 
 
+# The keys `_label` reads a part's name from, and its text, the first of each that is set.
+LABEL_NAME_KEYS = ("name", "title", "kind_label")
+LABEL_TEXT_KEYS = ("description", "summary", "applies_to")
+
+
 def _label(item):
     """A short text for a part listed in one cell: a designation, a penalty, a charge…"""
     if item.get("label"):  # the part says itself how it reads (Charge.label)
         return item["label"]
-    name = next(
-        (item[key] for key in ("name", "title", "kind_label") if item.get(key)),
-        "",
-    )
+    name = next((item[key] for key in LABEL_NAME_KEYS if item.get(key)), "")
     if isinstance(item.get("law"), dict):
         name = name or item["law"]["title"]
     dates = [value["display"] for value in item.values() if _is_partial_date(value)]
-    text = next(
-        (item[key] for key in ("description", "summary", "applies_to") if item.get(key)), ""
-    )
-    label = name + (f" ({dates[0]})" if dates else "")
+    text = next((item[key] for key in LABEL_TEXT_KEYS if item.get(key)), "")
+    return part_label(name, dates[0] if dates else None, text)
+
+
+def part_label(name, date, text):
+    """A part's label from its name, the display of its first known date (or None) and its
+    text (see `_label`)."""
+    label = name + (f" ({date})" if date is not None else "")
     return f"{label}: {text}" if label and text else label or text
 
 
@@ -244,35 +258,64 @@ def _download(content, content_type, filename, disposition="attachment"):
     return response
 
 
+class CsvRows:
+    """The CSV cells of chunks of records (`tracker.shape_rows.csv_chunks`), a list of columns
+    per chunk, not yet escaped: `csv_lines` writes them without `csv_columns`."""
+
+    def __init__(self, chunks):
+        self.chunks = chunks
+
+    def __iter__(self):
+        return iter(self.chunks)
+
+
 def _flat_records(queryset, shape, request):
-    """The records as `tracker.shape_rows` reads them for CSV, the first chunk now (as
+    """The CSV rows of the records (`tracker.shape_rows`), the first chunk read now (as
     `_records` does), only that one: its parts stay in memory until it is written."""
-    rows = shape_rows.flat_records(queryset, shape, {"request": request})
-    first = list(itertools.islice(rows, shape_rows.CHUNK_SIZE))
-    return itertools.chain(first, rows)
+    chunks = shape_rows.csv_chunks(queryset, shape, {"request": request})
+    first = list(itertools.islice(chunks, 1))
+    return CsvRows(itertools.chain(first, chunks))
 
 
 def csv_response(request, queryset, shape, filename):
     """One row per record, columns from `csv_columns`; UTF-8 with a byte order mark.
 
-    The cells come from light dicts of only what the columns read (`tracker.shape_rows`),
-    not from the serializers: the same bytes, many times faster."""
+    The cells come column by column from `values_list()` (`tracker.shape_rows`), not from
+    the serializers: the same bytes, many times faster."""
     columns = csv_columns(shape)
     rows = _flat_records(queryset, shape, request)
     return _download(csv_lines(columns, rows), "text/csv; charset=utf-8", f"{filename}.csv")
 
 
 def csv_lines(columns, records):
-    """The CSV text of `records`: the byte order mark and header, then a row per record, in
-    pieces of LINES_PER_PIECE rows (a piece per row would be a write to the socket per row)."""
+    """The CSV text of `records` (shapes, or `CsvRows`): the byte order mark and header, then
+    a row per record, in pieces of LINES_PER_PIECE rows (a piece per row would be a write to
+    the socket per row)."""
     writer = csv.writer(_Echo())
-    cells = [cell for _, cell in columns]
     yield BOM + writer.writerow([header for header, _ in columns])
+    if isinstance(records, CsvRows):
+        yield from _csv_pieces(records)
+        return
+    cells = [cell for _, cell in columns]
     records = iter(records)
     while piece := list(itertools.islice(records, LINES_PER_PIECE)):
         yield "".join(
             writer.writerow([_safe_cell(cell(record)) for cell in cells]) for record in piece
         )
+
+
+def _csv_pieces(chunks):
+    """The text of chunks of columns of cells, escaped a column at a time, LINES_PER_PIECE
+    rows a piece."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for columns in chunks:
+        rows = list(zip(*map(safe_column, columns), strict=True))
+        for start in range(0, len(rows), LINES_PER_PIECE):
+            writer.writerows(rows[start : start + LINES_PER_PIECE])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
 
 
 def json_response(request, queryset, shape, filename):

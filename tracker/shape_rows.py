@@ -1,4 +1,4 @@
-"""A shape's records as light dicts, read from `values()` a chunk at a time, for CSV.
+"""A shape's records as CSV cells, read from `values_list()` a chunk at a time.
 
 A CSV export reads only a part of each shape (`tracker.exports.csv_columns`): the dates
 and precisions, the ids and names of related records, the sources' ids and addresses, one
@@ -7,18 +7,21 @@ label per part. Building every record through its serializer (a model instance, 
 millisecond a record. Here the same shape is read as a plan, derived from the shape's own
 fields (one rule: nothing is listed twice):
 
-- the record's own fields come from one `values()` query, streamed; lists of related records
-  linked many-to-many (a case's people) and the cited sources come in it too, each already
-  joined into its two cells by the database (`Joined`: the public rows, in the shape's order);
+- the record's own fields come from one `values_list()` query, streamed; lists of related
+  records linked many-to-many (a case's people) and the cited sources come in it too, each
+  already joined into its two cells by the database (`JoinedPair`: the public rows, in the
+  shape's order);
 - per chunk of CHUNK_SIZE records, one query per other list of parts (read through the very
   `published()` queryset the shape prefetches, so nothing unpublished appears) and one
   grouped query for `evidence` (tracker.models.evidence.confirmed_ids);
 - page URLs from a template computed once; choice labels from a dict; dates and countries
-  through the shapes' own functions.
+  through the shapes' own functions, once per distinct value.
 
-Each record is a dict with the shape's keys; the parts of a list keep only what CSV reads
-(`exports.CSV_ITEM_KEYS`), so a nested structure CSV never reads is never built.
-Tests check that the CSV written from these dicts is byte for byte the CSV written from the
+A chunk's rows are read as columns (a tuple per lookup) and each CSV column is built from
+whole columns: dict lookups by `map()`, a comprehension where a rule needs one, and no dict
+or call per record, or per part, for most cells. The parts of a list are read only for what
+CSV writes of them (`exports.CSV_ITEM_KEYS`): their ids and labels (`exports.part_label`).
+Tests check that the CSV written from these cells is byte for byte the CSV written from the
 serializers, for every export.
 """
 
@@ -29,7 +32,17 @@ from urllib.parse import quote
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
-from django.db.models import Expression, F, Max, Min, OuterRef, Prefetch, Subquery, Value
+from django.db.models import (
+    Expression,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Subquery,
+    Value,
+)
 from django.db.models.fields.related_descriptors import ManyToManyDescriptor
 from django.db.models.functions import Coalesce
 from django.utils.http import RFC3986_SUBDELIMS
@@ -47,13 +60,16 @@ from tracker.models.evidence import (
 )
 from tracker.models.public import ContentTypeId
 
-CHUNK_SIZE = 1000
-# At most this many property values are kept between chunks (see _Plan.rows).
+# Records per chunk. Each list of parts is one query per chunk, which PostgreSQL answers by a
+# scan of all the parts once a chunk names many records: at 100k cases, 1000 a chunk took
+# about 76 ms a chunk (events and charges), 2500 about 86 ms, 5000 about 200 ms. A chunk's
+# rows and parts are held in memory (people at 100k: 106 MB peak at 1000, 132 MB at 5000).
+CHUNK_SIZE = 2500
+# At most this many property values are kept between chunks (see _PartColumns._rows).
 MAX_KNOWN = 10_000
 # Stand-ins for a record's id and slugs while its URL template is built (see _UrlTemplate).
 PK_MARK = 987654321
 OWNER = "export_owner"
-PART = "export_part"  # the column a Joined subquery joins
 URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted
 
 
@@ -72,30 +88,52 @@ class Ids(Expression):
         return f"({', '.join(['%s'] * len(self.ids))})", self.ids
 
 
-class Joined(Subquery):
-    """The values of `column` of a queryset's rows (correlated to the record by OuterRef), in
-    the queryset's order, joined by `separator` into one text by the database; NULL when there
-    are none. GROUP_CONCAT (SQLite) or string_agg (PostgreSQL) over the ordered rows as a
-    derived table: SQLite before 3.44 takes no ORDER BY inside an aggregate."""
+PART_ID, PART_TEXT = "export_part_id", "export_part_text"  # the columns JoinedPair joins
+# Between the ids and the texts of a JoinedPair: the ids are integers joined by
+# LIST_SEPARATOR, so the first one of these ends them.
+PAIR_END = ";"
+
+
+class JoinedPair(Subquery):
+    """Both cells of a list (its ids and its names, or addresses) from one correlated
+    subquery, as one text: the ids joined by `separator`, PAIR_END, the texts joined by
+    `separator` (NULL when there are none). GROUP_CONCAT (SQLite) or string_agg (PostgreSQL)
+    over the queryset's rows as a derived table, in its order: SQLite before 3.44 takes no
+    ORDER BY inside an aggregate. One subquery for both cells: two would have the database
+    find the same rows twice."""
 
     output_field = models.TextField()
 
-    def __init__(self, queryset, column, separator):
+    def __init__(self, queryset, id_column, text_column, separator):
         self.separator = separator
-        super().__init__(queryset.values(**{PART: F(column)}))
+        super().__init__(queryset.values(**{PART_ID: F(id_column), PART_TEXT: F(text_column)}))
 
     def as_sql(self, compiler, connection, **extra):
         sql, params = super().as_sql(compiler, connection, **extra)
         if connection.vendor == "postgresql":
-            aggregate = f"string_agg(CAST(parts.{PART} AS text), %s)"
+            ids = f"string_agg(CAST(parts.{PART_ID} AS text), %s)"
+            texts = f"string_agg(CAST(parts.{PART_TEXT} AS text), %s)"
         else:
-            aggregate = f"GROUP_CONCAT(parts.{PART}, %s)"
+            ids = f"GROUP_CONCAT(parts.{PART_ID}, %s)"
+            texts = f"GROUP_CONCAT(parts.{PART_TEXT}, %s)"
         # `sql` is the subquery Django compiled, with its parameters: nothing is pasted in.
-        return f"(SELECT {aggregate} FROM {sql} parts)", (self.separator, *params)  # noqa: S608
+        pair = f"{ids} || %s || COALESCE({texts}, '')"
+        return (
+            f"(SELECT {pair} FROM {sql} parts)",  # noqa: S608
+            (self.separator, PAIR_END, self.separator, *params),
+        )
 
 
-def _chunks(iterable, size=CHUNK_SIZE):
+def _split_pairs(values):
+    """The two cells of each JoinedPair value: (ids, texts), "" for none."""
+    pairs = [("", "", "") if value is None else value.partition(PAIR_END) for value in values]
+    return [pair[0] for pair in pairs], [pair[2] for pair in pairs]
+
+
+def _chunks(iterable, size=None):
+    """Lists of `size` items (CHUNK_SIZE, read when called: a test sets it)."""
     iterator = iter(iterable)
+    size = size or CHUNK_SIZE
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
 
@@ -124,12 +162,6 @@ class _UrlTemplate:
         self.lookups = list(self.marks.values())
         self.template = template
         self.pattern = re.compile("|".join(re.escape(mark) for mark in self.marks) or "(?!)")
-
-    def __call__(self, row):
-        return self.pattern.sub(
-            lambda match: quote(str(row[self.marks[match.group()]]), safe=URL_SAFE),
-            self.template,
-        )
 
 
 def _has_field(model, name):
@@ -164,219 +196,6 @@ def _value(field, value):
     return None if value is None else field.to_representation(value)
 
 
-class _Plan:
-    """How to build the dicts of one serializer's fields (all, or only `keep`) from rows of
-    `model`: the `lookups` to read, a builder per field, and the lists and per-record
-    extras read per chunk."""
-
-    def __init__(self, serializer, model, context, keep=None):
-        self.model = model
-        self.lookups = {"pk"}
-        self.properties = []  # fields read from a property of an instance (Charge.label)
-        self.known = {}  # the properties' values by the part's own values (see rows())
-        self.own_fields = []  # those own values: every column but the id and the record's
-        self.builders = []
-        self.chunk_readers = {}  # name: reader(ids) -> {id: value}
-        self.annotations = {}  # lists joined by the database (Joined), by lookup
-        for name, field in serializer.fields.items():
-            if keep is not None and not keep(name, field):
-                continue
-            self.builders.append((name, self._builder(name, field, serializer, context)))
-
-    def _need(self, *lookups):
-        self.lookups.update(lookups)
-
-    def _builder(self, name, field, serializer, context):  # noqa: C901, PLR0911
-        model = self.model
-        source = field.source
-        if isinstance(field, shapes.TypeField):
-            return lambda row, extras, value=field.value: value
-        if isinstance(field, shapes.PageField):
-            url = _UrlTemplate(model, context)
-            self._need(*url.lookups)
-            return lambda row, extras: url(row)
-        if isinstance(field, shapes.PartialDateField):
-            date = field.date_field or name
-            self._need(date, f"{date}_precision")
-            dates = {}  # the same day reads the same way throughout one export
-
-            def partial_date(row, extras):
-                key = (row[date], row[f"{date}_precision"])
-                if key not in dates:
-                    dates[key] = shapes.partial_date(*key)
-                return dates[key]
-
-            return partial_date
-        if isinstance(field, shapes.CountryField):
-            self._need(source)
-            countries = {}
-
-            def country(row, extras):
-                code = row[source]
-                if code not in countries:
-                    countries[code] = field.to_representation(Country(code=code) if code else None)
-                return countries[code]
-
-            return country
-        if isinstance(field, shapes.EvidenceField):
-            if not issubclass(model, CitedModel):
-                raise ImproperlyConfigured(f"{model.__name__} has no evidence")
-            confirming = confirming_citations(model)
-            self.chunk_readers[name] = lambda ids: confirmed_ids(confirming, Ids(ids))
-            return lambda row, extras: CONFIRMED if row["pk"] in extras[name] else UNVERIFIED
-        if source == "public_citations":
-            return self._joined(name, *_cited_sources(model))
-        if isinstance(field, serializers.ListSerializer):
-            parts = _linked_parts(serializer, field, model)
-            if parts is not None:
-                text = "title" if "title" in field.child.fields else "name"
-                return self._joined(name, parts, "id", parts, text)
-        if isinstance(field, serializers.ListSerializer):
-            reader = _ListReader(serializer, name, field, model, context)
-            self.chunk_readers[name] = reader
-            return lambda row, extras: extras[name].get(row["pk"], [])
-        if isinstance(field, serializers.Serializer):
-            # A related record (a designation's law): its id and name or title; its url is
-            # never read from a row (csv_columns gives `<field>_id` and `<field>_name`).
-            text = "title" if "title" in field.fields else "name"
-            self._need(f"{source}__id", f"{source}__{text}")
-
-            def link(row, extras):
-                pk = row[f"{source}__id"]
-                return None if pk is None else {"id": pk, text: row[f"{source}__{text}"]}
-
-            return link
-        if source.startswith("get_") and source.endswith("_display"):
-            choice = model._meta.get_field(source.removeprefix("get_").removesuffix("_display"))
-            self._need(choice.attname)
-            labels = {value: str(label) for value, label in choice.flatchoices}
-            if type(field) in AS_READ and type(choice) in AS_READ[type(field)]:
-                return lambda row, extras: labels.get(row[choice.attname], row[choice.attname])
-            return lambda row, extras: _value(
-                field, labels.get(row[choice.attname], row[choice.attname])
-            )
-        if _concrete(model, source) is None:
-            if not isinstance(getattr(model, source, None), property):
-                raise ImproperlyConfigured(
-                    f"{type(serializer).__name__}.{name}: no rule for {type(field).__name__}"
-                )
-            self.properties.append(source)
-            return lambda row, extras: _value(field, row[source])
-        self._need(source)
-        if type(field) in AS_READ and type(_concrete(model, source)) in AS_READ[type(field)]:
-            return lambda row, extras: row[source]  # the serializer writes the value as read
-        return lambda row, extras: _value(field, row[source])
-
-    def _joined(self, name, ids, id_column, texts, text_column):
-        """A list the database writes as two cells, its ids and its names (or addresses)."""
-        from tracker.exports import LIST_SEPARATOR, JoinedList
-
-        lookups = (f"export_{name}_ids", f"export_{name}_texts")
-        self.annotations[lookups[0]] = Joined(ids, id_column, LIST_SEPARATOR)
-        self.annotations[lookups[1]] = Joined(texts, text_column, LIST_SEPARATOR)
-        self._need(*lookups)
-        return lambda row, extras: JoinedList(row[lookups[0]] or "", row[lookups[1]] or "")
-
-    def rows(self, queryset):
-        """The rows to build from: dicts of the lookups, from values().
-
-        A property (Charge.label) is read from instances, only for rows whose own values (every
-        column but the id and the record's, a foreign key naming the same related row) have not
-        been seen yet in this export: the property depends on nothing else.
-        """
-        lookups = sorted(self.lookups)
-        queryset = queryset.annotate(**self.annotations)
-        if OWNER in queryset.query.annotations:
-            lookups.append(OWNER)
-        if not self.properties:
-            return queryset.values(*lookups)
-        rows = list(queryset.values(*lookups, *self.own_fields))
-        missing = {row["pk"] for row in rows if self._key(row) not in self.known}
-        if len(self.known) > MAX_KNOWN:
-            self.known.clear()
-        for instance in queryset.filter(pk__in=Ids(missing)) if missing else ():
-            self.known[self._key(vars(instance))] = {
-                name: getattr(instance, name) for name in self.properties
-            }
-        for row in rows:
-            row.update(self.known[self._key(row)])
-        return rows
-
-    def _key(self, values):
-        return tuple(values[name] for name in self.own_fields)
-
-    def build(self, row, extras):
-        return {name: builder(row, extras) for name, builder in self.builders}
-
-    def extras(self, ids):
-        return {name: reader(ids) for name, reader in self.chunk_readers.items()}
-
-
-class _ListReader:
-    """The parts of a list field (a case's people, charges, events) for a chunk of records,
-    read through the shape's own Prefetch queryset (its `published()` rows, in its order),
-    each part only with what CSV reads.
-
-    A part with a foreign key to its record (a charge) is read in one query. Parts linked
-    many-to-many (a case's people) take two: the links of the chunk, then the parts by id,
-    in the queryset's order; one joined query would have the database walk every part in
-    that order and probe the links of each.
-    """
-
-    def __init__(self, serializer, name, field, model, context):
-        from tracker import exports
-
-        prefetch = _prefetch(type(serializer), field.source)
-        descriptor = getattr(model, prefetch.prefetch_through)
-        relation = descriptor.field
-        self.links = None
-        if isinstance(descriptor, ManyToManyDescriptor):
-            # (through model, its column naming the record, its column naming the part)
-            columns = [relation.m2m_column_name(), relation.m2m_reverse_name()]
-            if descriptor.reverse:
-                columns.reverse()
-            self.links = (relation.remote_field.through, *columns)
-        else:
-            self.owner = relation.name  # a case's charges -> "case"
-        queryset = prefetch.queryset
-        self.queryset = queryset.model.objects.published()
-        if queryset.query.select_related:
-            self.queryset = self.queryset.select_related(*_selected(queryset.query.select_related))
-        if queryset.query.order_by:
-            self.queryset = self.queryset.order_by(*queryset.query.order_by)
-        child = field.child
-        self.plan = _Plan(child, queryset.model, context, keep=exports.csv_item_keeps(child))
-        record_column = None if self.links else relation.attname
-        self.plan.own_fields = [
-            field.attname
-            for field in queryset.model._meta.concrete_fields
-            if not field.primary_key and field.attname != record_column
-        ]
-
-    def __call__(self, ids):
-        if self.links is None:
-            queryset = self.queryset.filter(**{f"{self.owner}__in": Ids(ids)})
-            rows = list(self.plan.rows(queryset.annotate(**{OWNER: F(self.owner)})))
-            owners = [(row[OWNER], row["pk"]) for row in rows]
-        else:
-            through, owner_column, part_column = self.links
-            links = through.objects.filter(**{f"{owner_column}__in": Ids(ids)})
-            owners = list(links.values_list(owner_column, part_column))
-            # The parts by a subquery, not a list of ids: a chunk of people can name more
-            # cases than SQLite takes parameters.
-            parts = self.queryset.filter(pk__in=links.values(part_column))
-            rows = list(self.plan.rows(parts))
-        extras = self.plan.extras([row["pk"] for row in rows]) if self.plan.chunk_readers else {}
-        built = {row["pk"]: self.plan.build(row, extras) for row in rows}  # in the parts' order
-        order = {pk: position for position, pk in enumerate(built)}
-        owners.sort(key=lambda link: order.get(link[1], -1))
-        parts = {}
-        for owner, pk in owners:
-            if pk in built:  # a part that is not public is not in `built`
-                parts.setdefault(owner, []).append(built[pk])
-        return parts
-
-
 def _linked_parts(serializer, field, model):
     """The public parts of a list of related records linked many-to-many (a case's people),
     of the record OuterRef("pk"), in the shape's order; None for any other list."""
@@ -396,7 +215,7 @@ def _linked_parts(serializer, field, model):
 
 
 def _cited_sources(model):
-    """(sources, "id", sources, "url") of the public citations of the record OuterRef("pk"):
+    """(sources, "source_id", "address") of the public citations of the record OuterRef("pk"):
     each source once, in the order it is first cited (as exports' `_citation_sources`), with
     its address or "" (AddressField's null, as CSV writes it)."""
     if Citation._meta.ordering != ["id"]:
@@ -409,7 +228,7 @@ def _cited_sources(model):
         .annotate(first=Min("id"), address=Coalesce(Max("source__url"), Value("")))
         .order_by("first")
     )
-    return sources, "source_id", sources, "address"
+    return sources, "source_id", "address"
 
 
 def _selected(select_related):
@@ -440,16 +259,408 @@ def _prefetches(shape):
     return {lookup.to_attr: lookup for lookup in lookups if isinstance(lookup, Prefetch)}
 
 
-def flat_records(queryset, shape, context):
-    """The records of `queryset` (filtered and ordered as the list shows them) as dicts
-    with the keys of `shape`, each list's parts only with what CSV reads, streamed a chunk
-    at a time (a fixed number of queries per chunk)."""
-    plan = _Plan(shape(context=context), shape.Meta.model, context)
-    if plan.properties:
-        raise ImproperlyConfigured(f"{shape.__name__}: every record field must be a column")
-    queryset = queryset.prefetch_related(None).annotate(**plan.annotations)
-    rows = queryset.values(*sorted(plan.lookups)).iterator(CHUNK_SIZE)
+# CSV cells, a column at a time.
+#
+# The same reading of the shapes as above, but each chunk of rows from `values_list()` is
+# turned into columns (one tuple per lookup), each CSV column is built from whole columns
+# (dict lookups by `map()`, a comprehension where a rule needs one), and the rows are put
+# back together by `zip()`: no dict and no call per record or per part for most cells.
+
+# What quote(value, safe=URL_SAFE) leaves as it is.
+URL_UNQUOTED = re.compile(r"[^A-Za-z0-9_.\-~" + re.escape(URL_SAFE) + "]")
+
+
+def _quoted(values):
+    """quote(str(value), safe=URL_SAFE) of each value, without a call per value when none
+    needs quoting (ids, slugs)."""
+    texts = list(map(str, values))
+    if URL_UNQUOTED.search("".join(texts)) is None:
+        return texts
+    return [quote(text, safe=URL_SAFE) for text in texts]
+
+
+class _Dates:
+    """The public forms of partial dates (shapes.partial_date), each (date, precision) worked
+    out once per export: the same day reads the same way throughout.
+
+    A date is read as the database gives it (`need`: text on SQLite), made a date only once
+    per distinct value, not once per row by Django's converters."""
+
+    def __init__(self):
+        self.iso, self.precision, self.display = {}, {}, {}
+        self.fields = {}
+
+    def need(self, plan, model, date):
+        """The lookups of partial date `date`, as read; `plan` reads them."""
+        lookup = f"export_date_{date}"
+        self.fields[lookup] = model._meta.get_field(date)
+        plan.annotations[lookup] = ExpressionWrapper(F(date), output_field=models.TextField())
+        plan._need(lookup, f"{date}_precision")
+        return lookup, f"{date}_precision"
+
+    def keys(self, columns, lookups):
+        lookup, precision = lookups
+        keys = list(zip(columns[lookup], columns[precision], strict=True))
+        to_date = self.fields[lookup].to_python
+        for key in set(keys).difference(self.iso):
+            value = shapes.partial_date(to_date(key[0]), key[1])
+            self.iso[key] = value and value["date"]
+            self.precision[key] = value and value["precision"]
+            self.display[key] = value and value["display"]
+        return keys
+
+
+class _Columns:
+    """How to write the CSV cells of a shape's fields (`exports.csv_columns`, column for column)
+    from a chunk of `values_list()` rows read as columns."""
+
+    def __init__(self, serializer, model, context):
+        self.model = model
+        self.context = context
+        self.lookups = ["pk"]
+        self.annotations = {}  # lists joined by the database (JoinedPair), by lookup
+        self.chunk_readers = {}  # name: reader(ids) -> value for the chunk
+        self.dates = _Dates()
+        self.makers = [
+            self._maker(name, field, serializer) for name, field in serializer.fields.items()
+        ]
+
+    def _need(self, *lookups):
+        for lookup in lookups:
+            if lookup not in self.lookups:
+                self.lookups.append(lookup)
+
+    def _maker(self, name, field, serializer):  # noqa: C901, PLR0911
+        """maker(columns, extras, count) -> the CSV columns of field `name`."""
+        model = self.model
+        if isinstance(field, shapes.PartialDateField):
+            date = self.dates.need(self, model, field.date_field or name)
+
+            def partial_date(columns, extras, count):
+                keys = self.dates.keys(columns, date)
+                return [
+                    list(map(self.dates.iso.__getitem__, keys)),
+                    list(map(self.dates.precision.__getitem__, keys)),
+                ]
+
+            return partial_date
+        if isinstance(field, shapes.CountryField):
+            self._need(field.source)
+            codes, names = {}, {}
+
+            def country(columns, extras, count):
+                values = columns[field.source]
+                for code in set(values).difference(codes):
+                    shown = field.to_representation(Country(code=code) if code else None)
+                    codes[code], names[code] = shown and shown["code"], shown and shown["name"]
+                return [list(map(codes.__getitem__, values)), list(map(names.__getitem__, values))]
+
+            return country
+        if field.source == "public_citations":
+            return self._joined(name, *_cited_sources(model))
+        if isinstance(field, serializers.ListSerializer):
+            parts = _linked_parts(serializer, field, model)
+            if parts is not None:
+                text = "title" if "title" in field.child.fields else "name"
+                return self._joined(name, parts, "id", text)
+            reader = _PartColumns(serializer, field, model, self.context)
+            self.chunk_readers[name] = reader
+
+            def parts_cells(columns, extras, count):
+                pks = columns["pk"]  # a record without parts: ""
+                return [list(map(cells.get, pks, itertools.repeat(""))) for cells in extras[name]]
+
+            return parts_cells
+        if isinstance(field, serializers.Serializer):
+            from tracker.exports import _is_link
+
+            if not _is_link(field):
+                raise ImproperlyConfigured(f"{name}: a nested record CSV cannot write")
+            text = "title" if "title" in field.fields else "name"
+            lookups = (f"{field.source}__id", f"{field.source}__{text}")
+            self._need(*lookups)
+            # A missing record reads None in both (the join finds no row).
+            return lambda columns, extras, count: [columns[lookups[0]], columns[lookups[1]]]
+        value = _value_column(name, field, serializer, model, self)
+        return lambda columns, extras, count: [value(columns, extras, count)]
+
+    def _joined(self, name, queryset, id_column, text_column):
+        """A list the database writes as two cells, its ids and its names (or addresses)."""
+        from tracker.exports import LIST_SEPARATOR
+
+        lookup = f"export_{name}"
+        self.annotations[lookup] = JoinedPair(queryset, id_column, text_column, LIST_SEPARATOR)
+        self._need(lookup)
+        return lambda columns, extras, count: list(_split_pairs(columns[lookup]))
+
+    def extras(self, ids):
+        return {name: reader(ids) for name, reader in self.chunk_readers.items()}
+
+
+def _value_column(name, field, serializer, model, plan):  # noqa: C901, PLR0911
+    """column(columns, extras, count) -> the values of a field written as one value (text, a
+    number, a choice's label, a page's address, the evidence), for each row; `plan` is told
+    the lookups it reads."""
+    source = field.source
+    if isinstance(field, shapes.TypeField):
+        return lambda columns, extras, count: [field.value] * count
+    if isinstance(field, shapes.PageField):
+        url = _UrlTemplate(model, plan.context)
+        plan._need(*url.lookups)
+        pieces = url.pattern.split(url.template)
+        template = "{}".join(piece.replace("{", "{{").replace("}", "}}") for piece in pieces)
+        marks = url.pattern.findall(url.template)
+        lookups = [url.marks[mark] for mark in marks]
+        if not lookups:  # the same page for every record
+            return lambda columns, extras, count: [url.template] * count
+        return lambda columns, extras, count: list(
+            map(template.format, *(_quoted(columns[lookup]) for lookup in lookups))
+        )
+    if isinstance(field, shapes.EvidenceField):
+        if not issubclass(model, CitedModel):
+            raise ImproperlyConfigured(f"{model.__name__} has no evidence")
+        confirming = confirming_citations(model)
+        plan.chunk_readers[name] = lambda ids: confirmed_ids(confirming, Ids(ids))
+
+        def evidence(columns, extras, count):
+            confirmed = extras[name]
+            return [CONFIRMED if pk in confirmed else UNVERIFIED for pk in columns["pk"]]
+
+        return evidence
+    if source.startswith("get_") and source.endswith("_display"):
+        choice = model._meta.get_field(source.removeprefix("get_").removesuffix("_display"))
+        plan._need(choice.attname)
+        labels = {value: str(label) for value, label in choice.flatchoices}
+        if type(field) in AS_READ and type(choice) in AS_READ[type(field)]:
+            return lambda columns, extras, count: list(
+                map(labels.get, columns[choice.attname], columns[choice.attname])
+            )
+        return lambda columns, extras, count: _written(
+            field, list(map(labels.get, columns[choice.attname], columns[choice.attname]))
+        )
+    if _concrete(model, source) is None:
+        if not isinstance(getattr(model, source, None), property):
+            raise ImproperlyConfigured(
+                f"{type(serializer).__name__}.{name}: no rule for {type(field).__name__}"
+            )
+        if not isinstance(plan, _PartColumns):
+            raise ImproperlyConfigured(f"{name}: every record field must be a column")
+        plan.properties.append((source, field))
+        return lambda columns, extras, count: columns[source]  # written as read (see _rows)
+    plan._need(source)
+    if type(field) in AS_READ and type(_concrete(model, source)) in AS_READ[type(field)]:
+        return lambda columns, extras, count: columns[source]  # written as read
+    return lambda columns, extras, count: _written(field, columns[source])
+
+
+def _written(field, values):
+    """What the serializer field writes for each of `values` (a sequence), worked out once per
+    distinct value."""
+    try:
+        written = {value: _value(field, value) for value in set(values)}
+    except TypeError:  # a value that cannot be a key
+        return [_value(field, value) for value in values]
+    return list(map(written.__getitem__, values))
+
+
+class _PartColumns:
+    """The two cells of a list of parts (a case's charges, events) for a chunk of records:
+    `<field>_ids` (when the parts have ids) or the ids of related records, and their labels
+    (`exports._label`) or names. Read through the shape's own Prefetch queryset (its
+    `published()` rows, in its order); reader(ids) -> [{record id: cell}] per CSV column.
+
+    A part with a foreign key to its record (a charge) is read in one query. Parts linked
+    many-to-many take two: the links of the chunk, then the parts by a subquery of those
+    links, in the queryset's order (a chunk of people can name more cases than SQLite takes
+    parameters); one joined query would have the database walk every part in that order and
+    probe the links of each."""
+
+    def __init__(self, serializer, field, model, context):
+        from tracker import exports
+
+        prefetch = _prefetch(type(serializer), field.source)
+        descriptor = getattr(model, prefetch.prefetch_through)
+        relation = descriptor.field
+        self.links = None
+        if isinstance(descriptor, ManyToManyDescriptor):
+            columns = [relation.m2m_column_name(), relation.m2m_reverse_name()]
+            if descriptor.reverse:
+                columns.reverse()
+            self.links = (relation.remote_field.through, *columns)
+        else:
+            self.owner = relation.name
+        queryset = prefetch.queryset
+        self.model = queryset.model
+        self.queryset = queryset.model.objects.published()
+        if queryset.query.select_related:
+            self.queryset = self.queryset.select_related(*_selected(queryset.query.select_related))
+        if queryset.query.order_by:
+            self.queryset = self.queryset.order_by(*queryset.query.order_by)
+        self.context = context
+        self.lookups = ["pk"] if self.links else ["pk", OWNER]
+        self.annotations = {}  # dates as read (_Dates)
+        self.chunk_readers = {}
+        self.properties = []
+        self.known = {}
+        self.dates = _Dates()
+        record_column = None if self.links else relation.attname
+        self.own_fields = [
+            field.attname
+            for field in queryset.model._meta.concrete_fields
+            if not field.primary_key and field.attname != record_column
+        ]
+        child = field.child
+        keep = exports.csv_item_keeps(child)
+        kept = {name: item for name, item in child.fields.items() if keep(name, item)}
+        self.has_ids = "id" in child.fields
+        self.is_link = exports._is_link(child)
+        if self.is_link:
+            text = "name" if "name" in child.fields else "title"
+            self.label = self._text(text, kept, child)
+            return
+        # exports._label, its keys read column by column.
+        self.own_label = self._text("label", kept, child) if "label" in kept else None
+        names = [self._text(key, kept, child) for key in exports.LABEL_NAME_KEYS if key in kept]
+        self.law = None
+        if isinstance(kept.get("law"), serializers.Serializer):
+            source = kept["law"].source
+            self.law = (f"{source}__id", f"{source}__title")
+            self._need(*self.law)
+        self.names = names
+        self.date_fields = []
+        for name, item in kept.items():
+            if isinstance(item, shapes.PartialDateField):
+                self.date_fields.append(self.dates.need(self, self.model, item.date_field or name))
+        self.texts = [
+            self._text(key, kept, child) for key in exports.LABEL_TEXT_KEYS if key in kept
+        ]
+
+    def _need(self, *lookups):
+        for lookup in lookups:
+            if lookup not in self.lookups:
+                self.lookups.append(lookup)
+
+    def _text(self, name, kept, child):
+        return _value_column(name, kept[name], child, self.model, self)
+
+    def _rows(self, queryset):
+        """The parts' rows as columns by lookup.
+
+        A property (Charge.label) is read from instances, only for rows whose own values (every
+        column but the id and the record's, a foreign key naming the same related row) have
+        not been seen yet in this export: the property depends on nothing else. Its values are
+        kept as the serializer writes them."""
+        lookups = [*self.lookups, *self.own_fields] if self.properties else self.lookups
+        rows = list(queryset.annotate(**self.annotations).values_list(*lookups))
+        columns = (
+            dict(zip(lookups, zip(*rows, strict=True), strict=True))
+            if rows
+            else dict.fromkeys(lookups, ())
+        )
+        if self.properties:
+            keys = list(zip(*(columns[name] for name in self.own_fields), strict=True))
+            if len(self.known) > MAX_KNOWN:
+                self.known.clear()
+            missing = [
+                pk for pk, key in zip(columns["pk"], keys, strict=True) if key not in self.known
+            ]
+            for instance in self.queryset.filter(pk__in=Ids(missing)) if missing else ():
+                values = vars(instance)
+                key = tuple(values[name] for name in self.own_fields)
+                self.known[key] = tuple(
+                    _value(field, getattr(instance, name)) for name, field in self.properties
+                )
+            known = list(map(self.known.__getitem__, keys))
+            for index, (name, _field) in enumerate(self.properties):
+                columns[name] = [values[index] for values in known]
+        return columns, len(rows)
+
+    def _labels(self, columns, count):
+        """Each part's text in its cell (exports._label, or a related record's name)."""
+        from tracker.exports import part_label
+
+        if self.is_link:
+            return self.label(columns, {}, count)
+        names = [column(columns, {}, count) for column in self.names]
+        name = (
+            [next(filter(None, values), "") for values in zip(*names, strict=True)]
+            if names
+            else None
+        )
+        if name is None:
+            name = [""] * count
+        if self.law:
+            name = [
+                text or (title if law is not None else "")
+                for text, law, title in zip(
+                    name, columns[self.law[0]], columns[self.law[1]], strict=True
+                )
+            ]
+        display = [None] * count
+        for date in reversed(self.date_fields):  # the first date known
+            keys = self.dates.keys(columns, date)
+            shown = map(self.dates.display.__getitem__, keys)
+            display = [
+                value if value is not None else later
+                for value, later in zip(shown, display, strict=True)
+            ]
+        texts = [column(columns, {}, count) for column in self.texts]
+        text = (
+            [next(filter(None, values), "") for values in zip(*texts, strict=True)]
+            if texts
+            else [""] * count
+        )
+        labels = list(map(part_label, name, display, text))
+        if self.own_label is not None:
+            own = self.own_label(columns, {}, count)
+            labels = [value if value else label for value, label in zip(own, labels, strict=True)]
+        return labels
+
+    def __call__(self, ids):
+        from tracker.exports import LIST_SEPARATOR
+
+        if self.links is None:
+            queryset = self.queryset.filter(**{f"{self.owner}__in": Ids(ids)})
+            queryset = queryset.annotate(**{OWNER: F(self.owner)})
+            columns, count = self._rows(queryset)
+            pairs = zip(columns[OWNER], columns["pk"], self._labels(columns, count), strict=True)
+        else:
+            through, owner_column, part_column = self.links
+            links = through.objects.filter(**{f"{owner_column}__in": Ids(ids)})
+            owners = list(links.values_list(owner_column, part_column))
+            columns, count = self._rows(self.queryset.filter(pk__in=links.values(part_column)))
+            labels = dict(zip(columns["pk"], self._labels(columns, count), strict=True))
+            order = {pk: position for position, pk in enumerate(labels)}
+            owners = [link for link in owners if link[1] in order]  # only the public parts
+            owners.sort(key=lambda link: order[link[1]])
+            pairs = ((owner, pk, labels[pk]) for owner, pk in owners)
+        grouped = {}
+        for owner, pk, label in pairs:
+            parts = grouped.get(owner)
+            if parts is None:
+                grouped[owner] = parts = ([], [])
+            parts[0].append(pk)
+            parts[1].append(label)
+        texts = {owner: LIST_SEPARATOR.join(parts[1]) for owner, parts in grouped.items()}
+        if not (self.has_ids or self.is_link):
+            return [texts]
+        ids = {owner: LIST_SEPARATOR.join(map(str, parts[0])) for owner, parts in grouped.items()}
+        return [ids, texts]
+
+
+def csv_chunks(queryset, shape, context):
+    """The CSV cells of the records of `queryset` (filtered and ordered as the list shows
+    them) as `exports.csv_columns` writes them (formulas not yet escaped): per chunk of
+    records, a list of its columns, each a sequence of cells, one per record (a fixed number
+    of queries per chunk)."""
+    columns = _Columns(shape(context=context), shape.Meta.model, context)
+    queryset = queryset.prefetch_related(None).annotate(**columns.annotations)
+    rows = queryset.values_list(*columns.lookups).iterator(CHUNK_SIZE)
     for chunk in _chunks(rows):
-        extras = plan.extras([row["pk"] for row in chunk])
-        for row in chunk:
-            yield plan.build(row, extras)
+        count = len(chunk)
+        read = dict(zip(columns.lookups, zip(*chunk, strict=True), strict=True))
+        extras = columns.extras(read["pk"])
+        cells = []
+        for maker in columns.makers:
+            cells += maker(read, extras, count)
+        yield cells
