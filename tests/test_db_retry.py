@@ -415,3 +415,25 @@ def test_a_small_export_reads_its_rows_in_the_view_where_a_cut_can_be_retried(ex
         content = b"".join(response.streaming_content).decode()
     assert while_streaming.captured_queries == []
     assert all(case.title in content for case in cases)
+
+
+def test_postgresql_connections_run_without_jit(monkeypatch):
+    """Compiling the list queries (the visibility rule makes their estimates huge) took seconds."""
+    monkeypatch.setenv(
+        "DATABASE_URL", "postgres://someone@db.example.org:5432/tracker?options=-c%20x=1"
+    )
+    try:
+        options = importlib.reload(tracker.settings).DATABASES["default"]["OPTIONS"]["options"]
+        assert options.split() == ["-c", "jit=off", "-c", "x=1"]
+    finally:
+        monkeypatch.undo()
+        importlib.reload(tracker.settings)
+
+
+@pytest.mark.django_db
+def test_the_database_runs_without_jit():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

@@ -404,14 +404,24 @@ class CachedSelectTests(TestCase):
     def test_same_html_as_the_plain_select(self):
         from django import forms
 
-        from tracker.filters import CachedOptionsSelect, OrganisationFilter
+        from tracker.filters import (
+            CachedOptionsSelect,
+            LawFilter,
+            OrganisationFilter,
+            PersonFilter,
+            SourceFilter,
+        )
 
         values = [None, "", "RU", "UA", "a-b", "treaty", "draft", "nope", '"><b>', "a&b", ["UA"]]
-        for filterset_class in (CaseListFilter, DesignationListFilter, OrganisationFilter):
+        values += ["convicted", "ngo", "-date", "title", "-register", "established"]
+        filtersets = (CaseListFilter, DesignationListFilter, OrganisationFilter, LawFilter)
+        for filterset_class in (*filtersets, PersonFilter, SourceFilter):
             fields = filterset_class().form.fields
             for name, field in fields.items():
-                if not isinstance(field.widget, CachedOptionsSelect):
+                if not isinstance(field.widget, forms.Select):
                     continue
+                # Every select of a list is drawn once (short ones too: the sort, a kind).
+                self.assertIsInstance(field.widget, CachedOptionsSelect, name)
                 plain = forms.Select(choices=field.choices)
                 for value in values:
                     with self.subTest(filterset_class.__name__, name=name, value=value):

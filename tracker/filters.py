@@ -70,11 +70,13 @@ class CachedOptionsSelect(forms.Select):
     """
 
     _static = {}  # drawn selects whose options depend on no record, by key
+    fragment = None  # a subclass may name its fragment (a widget given as a class)
+    models = ()
 
-    def __init__(self, fragment, models=(), attrs=None, choices=()):
+    def __init__(self, fragment=None, models=(), attrs=None, choices=()):
         super().__init__(attrs, choices)
-        self.fragment = fragment
-        self.models = tuple(models)
+        self.fragment = fragment or self.fragment
+        self.models = tuple(models) or self.models
 
     def render(self, name, value, attrs=None, renderer=None):
         final_attrs = self.build_attrs(self.attrs, attrs)
@@ -106,6 +108,18 @@ class CachedOptionsSelect(forms.Select):
         position, tag = min(found)
         end = position + len(tag) - 1
         return f"{html[:end]} selected{html[end:]}"
+
+
+def choice_filter(label, choices, **kwargs):
+    """A ChoiceFilter over the fixed `choices` of a TextChoices class, its select drawn once
+    per language and code (CachedOptionsSelect) like the long ones: drawing even a short
+    select through the template engine cost more than a list's rows."""
+    return django_filters.ChoiceFilter(
+        label=label,
+        choices=choices.choices,
+        widget=CachedOptionsSelect(f"choices:{choices.__name__}"),
+        **kwargs,
+    )
 
 
 def country_filter(label=None, **kwargs):
@@ -186,6 +200,11 @@ class DateOrdering(django_filters.OrderingFilter):
     def __init__(self, *args, fields, choices, **kwargs):
         self.expressions = fields
         kwargs.setdefault("label", _("Sort"))
+        # A class: the CSV field of an OrderingFilter makes its widget from one.
+        fragment = f"sort:{','.join(fields)}"
+        kwargs.setdefault(
+            "widget", type("SortSelect", (CachedOptionsSelect,), {"fragment": fragment})
+        )
         super().__init__(*args, fields=list(fields), choices=choices, empty_label=None, **kwargs)
 
     def filter(self, qs, value):
@@ -213,12 +232,10 @@ class OrganisationFilter(SearchFilterSet):
     a published designation. Designation criteria must hold for the same designation.
     """
 
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=OrganisationKind.choices)
+    kind = choice_filter(_("Kind"), OrganisationKind)
     country = country_filter(_("Headquarters"))
     designated_by = country_filter(_("Designated by"), method="filter_designations")
-    designation = django_filters.ChoiceFilter(
-        label=_("Designation"), choices=DesignationKind.choices, method="filter_designations"
-    )
+    designation = choice_filter(_("Designation"), DesignationKind, method="filter_designations")
     law = published_law_filter(method="filter_designations")
     year = YearFilter(label=_("Year designated"), method="filter_designations")
 
@@ -254,7 +271,7 @@ class OrganisationFilter(SearchFilterSet):
 
 
 class LawFilter(SearchFilterSet):
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=LawKind.choices)
+    kind = choice_filter(_("Kind"), LawKind)
     jurisdiction = country_filter(_("Jurisdiction"))
 
     class Meta:
@@ -264,7 +281,7 @@ class LawFilter(SearchFilterSet):
 
 class CaseFilter(SearchFilterSet):
     law = published_law_filter(method="filter_law")
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=CaseStatus.choices)
+    status = choice_filter(_("Status"), CaseStatus)
     country = country_filter()
     year = YearFilter(label=_("Year of an event"), method="filter_year")
     # A text box, not a select: a select would list every published person on every page.
@@ -314,7 +331,7 @@ def people_named(value):
 
 
 class PersonFilter(SearchFilterSet):
-    role = django_filters.ChoiceFilter(label=_("Role"), choices=PersonRole.choices)
+    role = choice_filter(_("Role"), PersonRole)
     country = country_filter()
 
     class Meta:
@@ -323,8 +340,8 @@ class PersonFilter(SearchFilterSet):
 
 
 class SourceFilter(SearchFilterSet):
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=SourceKind.choices)
-    reliability = django_filters.ChoiceFilter(label=_("Reliability"), choices=Reliability.choices)
+    kind = choice_filter(_("Kind"), SourceKind)
+    reliability = choice_filter(_("Reliability"), Reliability)
 
     class Meta:
         model = Source
@@ -414,9 +431,7 @@ class DesignationFilter(SearchFilterSet):
     """
 
     q = django_filters.CharFilter(label=_("Search organisations"), method="filter_text")
-    type = django_filters.ChoiceFilter(
-        label=_("Designation"), field_name="kind", choices=DesignationKind.choices
-    )
+    type = choice_filter(_("Designation"), DesignationKind, field_name="kind")
     authority = django_filters.CharFilter(label=_("Authority"), lookup_expr="icontains")
     law = published_law_filter()
     country = country_filter(_("Organisation's headquarters"), field_name="organisation__country")
@@ -477,7 +492,7 @@ class DesignationFilter(SearchFilterSet):
 class CaseEventFilter(django_filters.FilterSet):
     """Case events by kind, case and year."""
 
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=EventKind.choices)
+    kind = choice_filter(_("Kind"), EventKind)
     case = django_filters.ModelChoiceFilter(
         queryset=Case.objects.published().only("slug", "title"),
         to_field_name="slug",

@@ -128,6 +128,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The same backend, but a new connection waits for a restarting server (tracker/db/).
     DATABASES["default"]["ENGINE"] = "tracker.db.postgresql"
+    # No JIT: the visibility rule's nested EXISTS make the planner's estimates of a list's
+    # bounded count run into millions, and compiling such a query took seconds where running
+    # it takes milliseconds (the site's queries read pages, never whole tables).
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"-c jit=off {_options.get('options', '')}".strip()
 # How long a new database connection keeps trying while the server (re)starts, in seconds.
 DATABASE_CONNECT_RETRY_SECONDS = float(os.environ.get("DATABASE_CONNECT_RETRY_SECONDS", "15"))
 # A GET or HEAD whose database connection is cut mid-request runs again this many times.

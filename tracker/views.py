@@ -90,9 +90,10 @@ def _value_label(field, value):
         return str(value)
     choices = getattr(field, "choices", None)
     if choices is not None:
-        # Flat choices (countries, TextChoices); a ModelChoiceField was handled above.
-        labels = {str(key): label for key, label in choices}
-        return str(labels.get(str(value), value))
+        # Flat choices (countries, TextChoices); a ModelChoiceField was handled above. Up to
+        # the chosen one only: each label is translated as it is read (250 countries).
+        value = str(value)
+        return str(next((label for key, label in choices if str(key) == value), value))
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
