@@ -61,6 +61,17 @@ def detail_url(view_name, key):
     return f"{parts[0]}{key}{parts[1]}"
 
 
+def page_url(view_name):
+    """`reverse(view_name)` for a page that takes no key, reversed once per view, language,
+    script prefix and URLconf as `detail_url` is (a footnote list links to the methodology
+    page from every mark)."""
+    context = (view_name, get_language(), get_script_prefix(), get_urlconf(), None)
+    url = _address_parts.get(context)
+    if url is None:
+        url = _address_parts[context] = reverse(view_name)
+    return url
+
+
 @receiver(setting_changed)
 def _forget_addresses(setting, **kwargs):
     if setting == "ROOT_URLCONF":
