@@ -41,7 +41,7 @@ class OrganisationQuerySet(PublishableQuerySet):
 
     def for_detail(self):
         """Everything the organisation page shows, in a fixed number of queries."""
-        from .cases import Case
+        from .cases import CASE_LINK_FIELDS, Case
 
         return self.published().prefetch_related(
             "aliases",
@@ -55,7 +55,7 @@ class OrganisationQuerySet(PublishableQuerySet):
             ),
             Prefetch(
                 "cases",
-                queryset=Case.objects.published().order_by("title"),
+                queryset=Case.objects.published().only(*CASE_LINK_FIELDS).order_by("title"),
                 to_attr="public_cases",
             ),
         )
