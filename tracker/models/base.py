@@ -218,9 +218,16 @@ def format_partial_date(value, precision):
 
     Month names come from Django's date formatting, so a Russian page reads "1 марта 2025"
     (the genitive, format "E", after a day) and "Март 2025" (the nominative, "F", alone).
+    Each text is made once per date, precision and language (a page shows dozens of dates).
     """
     if value is None:
         return gettext("date unknown")
+    return _partial_date_text(value, precision, get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _partial_date_text(value, precision, language):
+    """`format_partial_date` of a known date in `language` (the active one)."""
     if precision == DatePrecision.MONTH:
         return date_format(value, "F Y")
     if precision == DatePrecision.YEAR:
