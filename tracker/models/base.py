@@ -325,6 +325,36 @@ def with_sources(lookup="citations"):
     return Prefetch(lookup, queryset=Citation.objects.select_related("source"))
 
 
+# What a public page shows of a citation and its source: the footnote (tracker.footnotes,
+# tracker/templatetags/citations.py) and the evidence mark (`confirmed_by`). Never the
+# citation's editorial note.
+FOOTNOTE_FIELDS = (
+    "id",
+    "content_type_id",
+    "object_id",
+    "source_id",
+    "quote",
+    "conflicting",
+    "source__id",
+    "source__title",
+    "source__url",
+    "source__publisher",
+    "source__published_date",
+    "source__published_date_precision",
+    "source__kind",
+    "source__reliability",
+)
+
+
+def with_footnotes(lookup="citations"):
+    """`with_sources()` for a public record page: only the columns its footnotes show."""
+    from .sources import Citation
+
+    return Prefetch(
+        lookup, queryset=Citation.objects.select_related("source").only(*FOOTNOTE_FIELDS)
+    )
+
+
 def is_latin(name):
     """True when every letter of the name is a Latin one ("Amnesty", "Alcántara")."""
     return all(unicodedata.name(ch, "").startswith("LATIN") for ch in name if ch.isalpha())

@@ -21,7 +21,7 @@ from .base import (
     TrackedModel,
     detail_url,
     precision_field,
-    with_sources,
+    with_footnotes,
 )
 from .laws import Law
 from .organisations import Organisation
@@ -50,7 +50,7 @@ class PersonQuerySet(PublishableQuerySet):
         """The person page: aliases, citations and published cases (fixed query count)."""
         return self.published().prefetch_related(
             "aliases",
-            with_sources(),
+            with_footnotes(),
             Prefetch(
                 "cases",
                 # Display-only rows: the columns the page shows (a link, a status, charges).
@@ -119,7 +119,7 @@ class CaseQuerySet(PublishableQuerySet):
     def for_detail(self):
         """Everything the case page shows, in a fixed number of queries."""
         return self.published().prefetch_related(
-            with_sources(),
+            with_footnotes(),
             Prefetch(
                 "people",
                 queryset=Person.objects.published().only("id", "slug", "name"),
@@ -133,7 +133,7 @@ class CaseQuerySet(PublishableQuerySet):
             Prefetch("charges", queryset=_charges_shown()),
             Prefetch(
                 "events",
-                queryset=CaseEvent.objects.prefetch_related(with_sources()),
+                queryset=CaseEvent.objects.prefetch_related(with_footnotes()),
             ),
         )
 

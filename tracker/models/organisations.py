@@ -22,7 +22,7 @@ from .base import (
     precision_field,
     web_address,
     web_address_only,
-    with_sources,
+    with_footnotes,
 )
 from .laws import Law
 
@@ -45,12 +45,12 @@ class OrganisationQuerySet(PublishableQuerySet):
 
         return self.published().prefetch_related(
             "aliases",
-            with_sources(),
+            with_footnotes(),
             Prefetch(
                 "designations",
                 queryset=Designation.objects.published()
                 .select_related("law")
-                .prefetch_related(with_sources()),
+                .prefetch_related(with_footnotes()),
                 to_attr="public_designations",
             ),
             Prefetch(
