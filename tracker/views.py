@@ -296,7 +296,23 @@ class LawDetailView(RecordDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         law = self.object
-        designations = Designation.objects.for_list().filter(law=law)
+        designations = (
+            Designation.objects.published_with_evidence()
+            .filter(law=law)
+            .select_related("organisation")
+            # What each row shows: the organisation (named and linked), kind, date, evidence.
+            .only(
+                "id",
+                "kind",
+                "decision_date",
+                "decision_date_precision",
+                "register_date",
+                "register_date_precision",
+                "organisation__id",
+                "organisation__slug",
+                "organisation__name",
+            )
+        )
         # From the law's charges (its index) to their cases, each looked up by primary key:
         # an EXISTS per case would test every published case.
         cases = (
