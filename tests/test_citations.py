@@ -283,3 +283,28 @@ class EvidenceMarkTests(TestCase):
                 "Uncited Org: Undesirable organisation (unverified)": ["unverified"],
             },
         )
+
+
+class FootnoteMarkupTests(TestCase):
+    """The footnote list and marks are written in Python (tracker/templatetags/citations.py):
+    whatever a source says is escaped there as the template engine would escape it."""
+
+    def test_source_text_is_escaped_in_marks_and_footnotes(self):
+        law = factories.LawFactory(slug="escaped", title="A law")
+        source = factories.SourceFactory(
+            title='<b>Bold</b> & "quoted"',
+            url="",
+            publisher="<i>Publisher</i>",
+            reliability="unverified",
+            kind="news",
+        )
+        factories.CitationFactory.for_object(law, source=source, quote="<script>x()</script>")
+        content = self.client.get(law.get_absolute_url()).content.decode()
+        self.assertNotIn("<b>Bold</b>", content)
+        self.assertNotIn("<i>Publisher</i>", content)
+        self.assertNotIn("<script>x()</script>", content)
+        escaped_title = "&lt;b&gt;Bold&lt;/b&gt; &amp; &quot;quoted&quot;"
+        self.assertIn(f'title="{escaped_title}" aria-label="Source 1">[1]</a></sup>', content)
+        self.assertIn(f"<cite>{escaped_title}</cite>", content)
+        self.assertIn("<blockquote>&lt;script&gt;x()&lt;/script&gt;</blockquote>", content)
+        self.assertIn("cited from &lt;i&gt;Publisher&lt;/i&gt;.", content)

@@ -4,7 +4,7 @@ Each fact on the page (the record itself, each designation card, event, penaltyâ
 reference marks `[n]`; the page ends with one numbered list of sources, each source once
 however many facts cite it, with back-links to every mark that points at it. Numbers follow
 the order in which the page shows the facts. Nothing here queries the database: the
-citations (with their sources) must already be prefetched (`with_sources()`), and every
+citations (with their sources) must already be prefetched (`with_footnotes()`), and every
 record cited must be public. From the same citations each record gets its evidence mark
 (`tracker.models.evidence.confirmed_by`), so a detail page needs no `with_evidence()`.
 """

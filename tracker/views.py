@@ -28,6 +28,7 @@ from tracker.models import (
     Person,
     Source,
 )
+from tracker.models.cases import CASE_LINK_FIELDS
 from tracker.models.public import is_public, owner_fields, public_dependencies
 from tracker.pagination import CappedPaginator
 
@@ -296,11 +297,29 @@ class LawDetailView(RecordDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         law = self.object
-        designations = Designation.objects.for_list().filter(law=law)
+        designations = (
+            Designation.objects.published_with_evidence()
+            .filter(law=law)
+            .select_related("organisation")
+            # What each row shows: the organisation (named and linked), kind, date, evidence.
+            .only(
+                "id",
+                "kind",
+                "decision_date",
+                "decision_date_precision",
+                "register_date",
+                "register_date_precision",
+                "organisation__id",
+                "organisation__slug",
+                "organisation__name",
+            )
+        )
         # From the law's charges (its index) to their cases, each looked up by primary key:
         # an EXISTS per case would test every published case.
-        cases = Case.objects.published().filter(
-            pk__in=Charge.objects.filter(law=law).values("case_id")
+        cases = (
+            Case.objects.published()
+            .filter(pk__in=Charge.objects.filter(law=law).values("case_id"))
+            .only(*CASE_LINK_FIELDS)  # a link and a status each
         )
         # The newest few of each; the filtered lists page through the rest.
         context["designations"], context["more_designations"] = _first(designations)

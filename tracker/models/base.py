@@ -61,6 +61,17 @@ def detail_url(view_name, key):
     return f"{parts[0]}{key}{parts[1]}"
 
 
+def page_url(view_name):
+    """`reverse(view_name)` for a page that takes no key, reversed once per view, language,
+    script prefix and URLconf as `detail_url` is (a footnote list links to the methodology
+    page from every mark)."""
+    context = (view_name, get_language(), get_script_prefix(), get_urlconf(), None)
+    url = _address_parts.get(context)
+    if url is None:
+        url = _address_parts[context] = reverse(view_name)
+    return url
+
+
 @receiver(setting_changed)
 def _forget_addresses(setting, **kwargs):
     if setting == "ROOT_URLCONF":
@@ -207,9 +218,16 @@ def format_partial_date(value, precision):
 
     Month names come from Django's date formatting, so a Russian page reads "1 марта 2025"
     (the genitive, format "E", after a day) and "Март 2025" (the nominative, "F", alone).
+    Each text is made once per date, precision and language (a page shows dozens of dates).
     """
     if value is None:
         return gettext("date unknown")
+    return _partial_date_text(value, precision, get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _partial_date_text(value, precision, language):
+    """`format_partial_date` of a known date in `language` (the active one)."""
     if precision == DatePrecision.MONTH:
         return date_format(value, "F Y")
     if precision == DatePrecision.YEAR:
@@ -305,6 +323,36 @@ def with_sources(lookup="citations"):
     from .sources import Citation
 
     return Prefetch(lookup, queryset=Citation.objects.select_related("source"))
+
+
+# What a public page shows of a citation and its source: the footnote (tracker.footnotes,
+# tracker/templatetags/citations.py) and the evidence mark (`confirmed_by`). Never the
+# citation's editorial note.
+FOOTNOTE_FIELDS = (
+    "id",
+    "content_type_id",
+    "object_id",
+    "source_id",
+    "quote",
+    "conflicting",
+    "source__id",
+    "source__title",
+    "source__url",
+    "source__publisher",
+    "source__published_date",
+    "source__published_date_precision",
+    "source__kind",
+    "source__reliability",
+)
+
+
+def with_footnotes(lookup="citations"):
+    """`with_sources()` for a public record page: only the columns its footnotes show."""
+    from .sources import Citation
+
+    return Prefetch(
+        lookup, queryset=Citation.objects.select_related("source").only(*FOOTNOTE_FIELDS)
+    )
 
 
 def is_latin(name):

@@ -21,10 +21,25 @@ from .base import (
     TrackedModel,
     detail_url,
     precision_field,
-    with_sources,
+    with_footnotes,
 )
 from .laws import Law
 from .organisations import Organisation
+
+# What a link to a case shows on another record's page: its address, title and status.
+CASE_LINK_FIELDS = ("id", "slug", "title", "status")
+
+
+def _charges_shown():
+    """A case's public charges as other pages show them: what the sources say, and the law
+    (named and linked), without the columns nobody reads there."""
+    return (
+        Charge.objects.published()
+        .select_related("law")
+        .only(
+            "id", "case_id", "law_id", "description", "law__slug", "law__title", "law__short_title"
+        )
+    )
 
 
 class PersonQuerySet(PublishableQuerySet):
@@ -35,12 +50,13 @@ class PersonQuerySet(PublishableQuerySet):
         """The person page: aliases, citations and published cases (fixed query count)."""
         return self.published().prefetch_related(
             "aliases",
-            with_sources(),
+            with_footnotes(),
             Prefetch(
                 "cases",
-                queryset=Case.objects.published().prefetch_related(
-                    Prefetch("charges", queryset=Charge.objects.published().select_related("law"))
-                ),
+                # Display-only rows: the columns the page shows (a link, a status, charges).
+                queryset=Case.objects.published()
+                .only(*CASE_LINK_FIELDS)
+                .prefetch_related(Prefetch("charges", queryset=_charges_shown())),
                 to_attr="public_cases",
             ),
         )
@@ -103,17 +119,21 @@ class CaseQuerySet(PublishableQuerySet):
     def for_detail(self):
         """Everything the case page shows, in a fixed number of queries."""
         return self.published().prefetch_related(
-            with_sources(),
-            Prefetch("people", queryset=Person.objects.published(), to_attr="public_people"),
+            with_footnotes(),
+            Prefetch(
+                "people",
+                queryset=Person.objects.published().only("id", "slug", "name"),
+                to_attr="public_people",
+            ),
             Prefetch(
                 "organisations",
-                queryset=Organisation.objects.published(),
+                queryset=Organisation.objects.published().only("id", "slug", "name"),
                 to_attr="public_organisations",
             ),
-            Prefetch("charges", queryset=Charge.objects.published().select_related("law")),
+            Prefetch("charges", queryset=_charges_shown()),
             Prefetch(
                 "events",
-                queryset=CaseEvent.objects.prefetch_related(with_sources()),
+                queryset=CaseEvent.objects.prefetch_related(with_footnotes()),
             ),
         )
 

@@ -18,7 +18,7 @@ from .base import (
     TrackedModel,
     detail_url,
     precision_field,
-    with_sources,
+    with_footnotes,
 )
 
 
@@ -61,14 +61,14 @@ class LawQuerySet(PublishableQuerySet):
         """Everything the law page shows, loaded in a fixed number of queries (no N+1)."""
         return self.published().prefetch_related(
             "aliases",
-            with_sources(),
+            with_footnotes(),
             Prefetch(
                 "amendments",
-                queryset=LawAmendment.objects.prefetch_related(with_sources()),
+                queryset=LawAmendment.objects.prefetch_related(with_footnotes()),
             ),
             Prefetch(
                 "penalties",
-                queryset=Penalty.objects.prefetch_related(with_sources()),
+                queryset=Penalty.objects.prefetch_related(with_footnotes()),
             ),
         )
 

@@ -22,7 +22,7 @@ from .base import (
     precision_field,
     web_address,
     web_address_only,
-    with_sources,
+    with_footnotes,
 )
 from .laws import Law
 
@@ -41,21 +41,21 @@ class OrganisationQuerySet(PublishableQuerySet):
 
     def for_detail(self):
         """Everything the organisation page shows, in a fixed number of queries."""
-        from .cases import Case
+        from .cases import CASE_LINK_FIELDS, Case
 
         return self.published().prefetch_related(
             "aliases",
-            with_sources(),
+            with_footnotes(),
             Prefetch(
                 "designations",
                 queryset=Designation.objects.published()
                 .select_related("law")
-                .prefetch_related(with_sources()),
+                .prefetch_related(with_footnotes()),
                 to_attr="public_designations",
             ),
             Prefetch(
                 "cases",
-                queryset=Case.objects.published().order_by("title"),
+                queryset=Case.objects.published().only(*CASE_LINK_FIELDS).order_by("title"),
                 to_attr="public_cases",
             ),
         )
