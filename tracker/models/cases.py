@@ -234,6 +234,11 @@ class Charge(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The published cases charged under each law of /laws/ (Law.objects.case_counts),
+            # counted from the index alone.
+            models.Index(fields=["law", "case"], name="charge_law_case"),
+        ]
 
     def __str__(self):
         return self.description or str(self.law)
