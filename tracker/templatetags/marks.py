@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from tracker.templatetags.citations import methodology_url
+from tracker.templatetags.citations import evidence_mark
 
 register = template.Library()
 
@@ -35,21 +35,8 @@ def aliases_inline(aliases):
     )
 
 
-@register.simple_tag
-def evidence_mark(record):
-    """The "unverified" mark of a record loaded with with_evidence() (tracker.models.evidence),
-    or nothing."""
-    if not record.is_unverified:
-        return ""
-    explanation = record.evidence_explanation
-    return format_html(
-        '<a class="mark mark-unverified" href="{}" title="{}">{}'
-        '<span class="visually-hidden">: {}</span></a>',
-        methodology_url("evidence"),
-        explanation,
-        gettext("unverified"),
-        explanation,
-    )
+# The "unverified" mark: the same tag as the detail pages' (one definition).
+register.simple_tag(evidence_mark)
 
 
 @register.simple_tag
