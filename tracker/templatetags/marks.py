@@ -1,9 +1,9 @@
 """The small marks a list shows on every row, drawn in Python rather than by an include.
 
-`{% aliases_inline aliases %}`, `{% evidence_mark record %}` and `{% reliability_badge source %}`
-give what `includes/aliases.html`, `includes/evidence_mark.html` and `includes/reliability.html`
-give (those templates call these tags): an include per row, with its context pushed and its
-nodes walked, cost more than the rest of a list's row.
+`{% aliases_inline aliases %}` and `{% reliability_badge source %}` give what
+`includes/aliases.html` and `includes/reliability.html` give (those templates call these tags),
+and `{% evidence_mark record %}` is the detail pages' unverified mark: an include per row, with
+its context pushed and its nodes walked, cost more than the rest of a list's row.
 """
 
 from django import template
