@@ -82,7 +82,7 @@ class HomeTest(TestCase):
     @override_settings(PAGE_CACHE=False)
     def test_a_repeat_render_reads_only_the_data_versions(self):
         self.client.get("/")
-        # Rendered again (no page cache): the versions, read once for the page and its three
+        # Rendered again (no page cache): the versions, read once for the page and its four
         # parts, which all come from the cache; nothing else.
         with self.assertNumQueries(1):
             self.client.get("/")
@@ -109,4 +109,7 @@ class HomeTest(TestCase):
         designation = {Designation, Organisation, Law, Citation, Source}
         self.assertTrue(designation | {CaseEvent, Case} <= keyed["home-latest"])
         self.assertTrue(designation | {Case, Person} <= keyed["home-numbers"])
-        self.assertTrue({Designation, Organisation, Law, Case} <= keyed["home-charts"])
+        self.assertTrue({Designation, Organisation, Law} <= keyed["home-chart-designations"])
+        self.assertTrue({Case} <= keyed["home-chart-statuses"])
+        # Each chart apart: an edit to a case leaves the designations' chart kept.
+        self.assertNotIn(Case, keyed["home-chart-designations"])

@@ -461,26 +461,28 @@ def _time_ticks(start, end, y_of):
 # --- The charts of each page ------------------------------------------------------------
 
 
-def home_charts():
-    """The home page's pictures: designations per year by kind, cases by status (2 queries)."""
-    from tracker.models import Case as CaseModel
+def home_designations_chart():
+    """The home page's designations per year, by kind (one query); None when none is dated."""
     from tracker.models import Designation
 
-    designations = year_counts(designation_year_rows(Designation.objects.published()))
-    return {
-        "designations": year_bars(
-            designations,
-            DESIGNATION_SERIES,
-            chart_id="chart-designations-per-year",
-            title=gettext("Designations per year, by kind"),
-        ),
-        "statuses": horizontal_bars(
-            status_counts(CaseModel.objects.published()),
-            CaseStatus,
-            chart_id="chart-cases-by-status",
-            title=gettext("Cases by status"),
-        ),
-    }
+    return year_bars(
+        year_counts(designation_year_rows(Designation.objects.published())),
+        DESIGNATION_SERIES,
+        chart_id="chart-designations-per-year",
+        title=gettext("Designations per year, by kind"),
+    )
+
+
+def home_status_chart():
+    """The home page's cases by status (one query)."""
+    from tracker.models import Case as CaseModel
+
+    return horizontal_bars(
+        status_counts(CaseModel.objects.published()),
+        CaseStatus,
+        chart_id="chart-cases-by-status",
+        title=gettext("Cases by status"),
+    )
 
 
 def law_chart(designations, cases):

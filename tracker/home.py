@@ -93,9 +93,21 @@ def latest():
 
 
 def pictures():
-    """Designations per year by kind and cases by status (tracker.charts.home_charts)."""
-    return cached_fragment(
-        "home-charts",
-        public_dependencies(Designation, Case),
-        lambda: render_to_string("includes/charts/home.html", {"charts": charts.home_charts()}),
+    """Designations per year by kind, and cases by status: two parts, so that a change to a
+    case leaves the designations' chart kept (and a designation's, the cases')."""
+    designations = cached_fragment(
+        "home-chart-designations",
+        public_dependencies(Designation),
+        lambda: render_to_string(
+            "includes/charts/home_designations.html",
+            {"chart": charts.home_designations_chart()},
+        ),
     )
+    statuses = cached_fragment(
+        "home-chart-statuses",
+        public_dependencies(Case),
+        lambda: render_to_string(
+            "includes/charts/home_statuses.html", {"chart": charts.home_status_chart()}
+        ),
+    )
+    return designations + statuses
