@@ -111,5 +111,9 @@ class HomeTest(TestCase):
         self.assertTrue(designation | {Case, Person} <= keyed["home-numbers"])
         self.assertTrue({Designation, Organisation, Law} <= keyed["home-chart-designations"])
         self.assertTrue({Case} <= keyed["home-chart-statuses"])
-        # Each chart apart: an edit to a case leaves the designations' chart kept.
+        # Each chart and each part of the numbers apart: an edit to a case leaves the
+        # designations' chart and the numbers of organisations, laws, people and
+        # designations kept.
         self.assertNotIn(Case, keyed["home-chart-designations"])
+        self.assertNotIn(Case, keyed["home-counts-records"])
+        self.assertIn(Case, keyed["home-counts-cited"])

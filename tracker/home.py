@@ -11,7 +11,16 @@ from django.template.loader import render_to_string
 
 from tracker import charts
 from tracker.caching import cached_fragment
-from tracker.models import Case, CaseEvent, Designation, Law, Organisation, Person, Source
+from tracker.models import (
+    Case,
+    CaseEvent,
+    Citation,
+    Designation,
+    Law,
+    Organisation,
+    Person,
+    Source,
+)
 from tracker.models.evidence import evidence_dependencies
 from tracker.models.public import public_dependencies
 
@@ -33,42 +42,73 @@ def _rows_sql(queryset, *fields):
     return query.get_compiler(using=queryset.db).as_sql()
 
 
-def counts():
-    """Every number the home page shows, in one query.
+# The numbers in two parts, each counted in one query and kept by what decides its own
+# visibility: a source is public when anything public cites it, so the sources' number (and
+# the cases') changes with an edit to a case; the others do not.
+COUNT_PARTS = {
+    "records": ("organisations", "laws", "people", "designations"),
+    "cited": ("cases", "sources"),
+}
+
+
+def counts(names=(*COUNTED, "designations")):
+    """The numbers `names` of the home page (of COUNTED, and "designations", split by
+    evidence), in one query.
 
     Each count is a `published()` queryset compiled to SQL, so the numbers follow the one
     rule of `tracker.models.public`; designations are split by the rule of
     `tracker.models.evidence` ("unverified" marks), in the same pass.
     """
-    designations = Designation.objects.published().with_evidence()
-    parts, params = [], []
-    for name, model in COUNTED.items():
-        sql, part_params = _rows_sql(model.objects.published(), "pk")
+    parts, params, columns = [], [], []
+    for name in names:
+        if name == "designations":
+            continue
+        sql, part_params = _rows_sql(COUNTED[name].objects.published(), "pk")
         parts.append(f"(SELECT COUNT(*) AS {name} FROM ({sql}) AS rows_{name}) AS {name}")
         params += part_params
-    sql, part_params = _rows_sql(designations, "pk", "evidence_confirmed")
-    parts.append(
-        "(SELECT COUNT(*) AS designations, "
-        "COUNT(CASE WHEN rows_d.evidence_confirmed THEN 1 END) AS designations_confirmed "
-        f"FROM ({sql}) AS rows_d) AS d"
-    )
-    params += part_params
-    names = [*COUNTED, "designations", "designations_confirmed"]
-    with connections[designations.db].cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(names)} FROM {' CROSS JOIN '.join(parts)}", params)
-        found = dict(zip(names, cursor.fetchone(), strict=True))
-    found["designations_unverified"] = found["designations"] - found["designations_confirmed"]
+        columns.append(name)
+    if "designations" in names:
+        sql, part_params = _rows_sql(
+            Designation.objects.published_with_evidence(), "pk", "evidence_confirmed"
+        )
+        parts.append(
+            "(SELECT COUNT(*) AS designations, "
+            "COUNT(CASE WHEN rows_d.evidence_confirmed THEN 1 END) AS designations_confirmed "
+            f"FROM ({sql}) AS rows_d) AS d"
+        )
+        params += part_params
+        columns += ["designations", "designations_confirmed"]
+    with connections[Designation.objects.db].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)} FROM {' CROSS JOIN '.join(parts)}", params)
+        found = dict(zip(columns, cursor.fetchone(), strict=True))
+    if "designations" in names:
+        found["designations_unverified"] = found["designations"] - found["designations_confirmed"]
     return found
+
+
+def _counted_models(names):
+    """The models whose rows decide the numbers `names`: those counted, and what decides
+    their visibility (and a public designation's evidence: its citations and their sources)."""
+    models = [COUNTED[name] for name in names if name in COUNTED]
+    if "designations" not in names:
+        return public_dependencies(*models)
+    # A public designation's citations are public with it: its evidence reads them and their
+    # sources' grades, not their visibility (published_with_evidence).
+    return {*public_dependencies(*models, Designation), Citation, Source}
 
 
 def numbers():
     """How many public organisations, designations (confirmed or not), laws, cases… there are."""
-    models = (*public_dependencies(Designation, *COUNTED.values()), *evidence_dependencies())
-    return cached_fragment(
-        "home-numbers",
-        models,
-        lambda: render_to_string("includes/home/numbers.html", {"counts": counts()}),
-    )
+
+    def render():
+        found = {}
+        for part, names in COUNT_PARTS.items():
+            found |= cached_fragment(
+                f"home-counts-{part}", _counted_models(names), lambda names=names: counts(names)
+            )
+        return render_to_string("includes/home/numbers.html", {"counts": found})
+
+    return cached_fragment("home-numbers", _counted_models([*COUNTED, "designations"]), render)
 
 
 def latest():
