@@ -438,3 +438,21 @@ def test_a_page_of_records_costs_a_fixed_number_of_queries(kind):
     (small, small_queries), (large, large_queries) = counts
     assert large > small
     assert large_queries == small_queries
+
+
+@pytest.mark.django_db
+def test_rows_sorted_once_found_keep_their_models_order():
+    # A person's cases are prefetched in an order no index holds (exports read them for
+    # hundreds of people at a time), and it must be the cases' own order on both databases.
+    from tracker.models import Case
+    from tracker.shapes import PersonShape, sorted_once_found
+
+    person = factories.PersonFactory()
+    for title in ("b trial", "A trial", "Я дело", "a trial", "Б дело", "a trial"):
+        factories.CaseFactory(title=title).people.add(person)
+    expected = list(Case.objects.order_by("title", "id"))
+    assert list(sorted_once_found(Case.objects.all())) == expected
+    [loaded] = PersonShape.queryset().filter(pk=person.pk)
+    assert loaded.public_cases == expected
+    ordering = sorted_once_found(Case.objects.all()).query.order_by
+    assert "title" not in ordering and "-title" not in ordering  # not read from an index

@@ -24,7 +24,8 @@ SITE_URL setting when it exists, else left as paths.
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Prefetch
+from django.db.models import CharField, F, Prefetch, Value
+from django.db.models.functions import Concat
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -107,8 +108,13 @@ def partial_date(value, precision):
 
 
 def published(model, **related):
-    """A Prefetch queryset of `model`'s public rows (with `related` lookups for nesting)."""
+    """A Prefetch queryset of `model`'s public rows (with `related` lookups for nesting).
+
+    `linked=True` for rows found through a many-to-many link (a person's cases, a case's
+    people): sorted once found (`sorted_once_found`)."""
     queryset = model.objects.published()
+    if related.get("linked"):
+        queryset = sorted_once_found(queryset)
     if issubclass(model, CitedModel):
         queryset = queryset.with_evidence()
     if related.get("select"):
@@ -116,6 +122,25 @@ def published(model, **related):
     if related.get("prefetch"):
         queryset = queryset.prefetch_related(*related["prefetch"])
     return queryset
+
+
+def sorted_once_found(queryset):
+    """`queryset` in its model's order, written so that the database sorts the rows it finds
+    rather than reading them in that order from an index.
+
+    Prefetching the cases of 500 people, SQLite otherwise walked every public case in the
+    (state, title, id) index, testing each against the 500 people's links: an export of
+    people read every case once per chunk (10 s for 930 people). Sorting by the text plus
+    nothing is the same order on both databases, but no index holds it. Only a model whose
+    ordering starts with a text column that is never NULL needs it."""
+    first, *rest = queryset.model._meta.ordering
+    if not isinstance(first, str):
+        return queryset
+    field = queryset.model._meta.get_field(first.lstrip("-"))
+    if not isinstance(field, CharField) or field.null:
+        return queryset
+    key = Concat(F(field.name), Value(""), output_field=CharField())
+    return queryset.order_by(key.desc() if first.startswith("-") else key.asc(), *rest)
 
 
 def public_citations():
@@ -532,8 +557,12 @@ class CaseShape(RecordShape):
             Case.objects.published()
             .with_evidence()
             .prefetch_related(
-                Prefetch("people", published(Person), to_attr="public_people"),
-                Prefetch("organisations", published(Organisation), to_attr="public_organisations"),
+                Prefetch("people", published(Person, linked=True), to_attr="public_people"),
+                Prefetch(
+                    "organisations",
+                    published(Organisation, linked=True),
+                    to_attr="public_organisations",
+                ),
                 Prefetch("charges", published(Charge, select=["law"]), to_attr="public_charges"),
                 Prefetch(
                     "events",
@@ -570,7 +599,7 @@ class PersonShape(RecordShape):
             .with_evidence()
             .prefetch_related(
                 Prefetch("aliases", published(PersonAlias), to_attr="public_aliases"),
-                Prefetch("cases", published(Case).order_by("title", "id"), to_attr="public_cases"),
+                Prefetch("cases", published(Case, linked=True), to_attr="public_cases"),
                 public_citations(),
             )
         )
