@@ -11,16 +11,7 @@ from django.template.loader import render_to_string
 
 from tracker import charts
 from tracker.caching import cached_fragment
-from tracker.models import (
-    Case,
-    CaseEvent,
-    Citation,
-    Designation,
-    Law,
-    Organisation,
-    Person,
-    Source,
-)
+from tracker.models import Case, CaseEvent, Designation, Law, Organisation, Person, Source
 from tracker.models.evidence import evidence_dependencies
 from tracker.models.public import public_dependencies
 
@@ -60,9 +51,7 @@ def counts(names=(*COUNTED, "designations")):
     `tracker.models.evidence` ("unverified" marks), in the same pass.
     """
     parts, params, columns = [], [], []
-    for name in names:
-        if name == "designations":
-            continue
+    for name in [name for name in names if name in COUNTED]:
         sql, part_params = _rows_sql(COUNTED[name].objects.published(), "pk")
         parts.append(f"(SELECT COUNT(*) AS {name} FROM ({sql}) AS rows_{name}) AS {name}")
         params += part_params
@@ -92,9 +81,8 @@ def _counted_models(names):
     models = [COUNTED[name] for name in names if name in COUNTED]
     if "designations" not in names:
         return public_dependencies(*models)
-    # A public designation's citations are public with it: its evidence reads them and their
-    # sources' grades, not their visibility (published_with_evidence).
-    return {*public_dependencies(*models, Designation), Citation, Source}
+    # Counted by published_with_evidence: the evidence of public rows.
+    return {*public_dependencies(*models, Designation), *evidence_dependencies(True)}
 
 
 def numbers():

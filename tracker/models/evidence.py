@@ -73,11 +73,16 @@ def confirmed_ids(confirming, ids):
     return set(rows.order_by().values_list("object_id", flat=True).distinct())
 
 
-def evidence_dependencies():
-    """The models whose rows `confirmed_condition` reads: public citations and their sources."""
+def evidence_dependencies(rows_are_public=False):
+    """The models whose rows `confirmed_condition` reads: public citations and their sources.
+
+    With `rows_are_public` (as for `confirming_citations`), the citations and their sources'
+    grades only: the rows' citations are public with them, whatever decides that."""
     from .public import public_dependencies
     from .sources import Citation, Source
 
+    if rows_are_public:
+        return {Citation, Source}
     return public_dependencies(Citation, Source)
 
 
