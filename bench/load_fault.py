@@ -260,7 +260,8 @@ def reader(port, pages, deadline, tally, seed, pause=0.0):
     reader reading; 0: one request after another, which keeps the server saturated)."""
     rng = random.Random(seed)  # noqa: S311 (which page to ask for, not a secret)
     while time.monotonic() < deadline:
-        time.sleep(pause * rng.uniform(0.5, 1.5))
+        if pause:  # drawn only then: without a pause, the same pages as before for a seed
+            time.sleep(pause * rng.uniform(0.5, 1.5))
         kind, page = rng.choice(pages)
         path = page()
         started = time.monotonic()
