@@ -23,7 +23,7 @@ from tracker.models import (
     Penalty,
     PersonAlias,
 )
-from tracker.shapes import SHAPES, Shape, partial_date
+from tracker.shapes import SHAPES, PageField, Shape, partial_date
 
 BASE = "http://testserver"
 
@@ -402,16 +402,24 @@ def test_a_record_not_loaded_through_its_queryset_is_refused(rich):
         serializer(type(rich.org).objects.get(pk=rich.org.pk)).data  # noqa: B018
 
 
+def page_as_drf_writes_it(field, instance):
+    return field.context["request"].build_absolute_uri(instance.get_absolute_url())
+
+
 @pytest.mark.parametrize("kind", list(SHAPES))
 def test_shapes_write_what_drf_writes(rich, kind):
     """tracker.shapes.Shape reads each field through a plan made once: the records it writes
-    are DRF's own, field for field, nested shapes and lists included."""
+    are DRF's own, field for field, nested shapes and lists included, and each page's address
+    is the request's own absolute address of the page."""
     populate(2, 0)
     serializer = SHAPES[kind]
     records = list(serializer.queryset())
     context = {"request": RequestFactory().get("/")}
     written = serializer(records, many=True, context=context).data
-    with mock.patch.object(Shape, "to_representation", serializers.Serializer.to_representation):
+    with (
+        mock.patch.object(Shape, "to_representation", serializers.Serializer.to_representation),
+        mock.patch.object(PageField, "to_representation", page_as_drf_writes_it),
+    ):
         expected = serializer(records, many=True, context=context).data
     assert len(written) == len(records) > 1
     assert json.dumps(written) == json.dumps(expected)
