@@ -427,8 +427,8 @@ def _value_column(name, field, serializer, model, plan):  # noqa: C901, PLR0911
             return [CONFIRMED if pk in confirmed else UNVERIFIED for pk in columns["pk"]]
 
         return evidence
-    if source.startswith("get_") and source.endswith("_display"):
-        choice = model._meta.get_field(source.removeprefix("get_").removesuffix("_display"))
+    if display := shapes.DISPLAY.fullmatch(source):
+        choice = model._meta.get_field(display[1])
         plan._need(choice.attname)
         labels = {value: str(label) for value, label in choice.flatchoices}
         if type(field) in AS_READ and type(choice) in AS_READ[type(field)]:

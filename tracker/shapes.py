@@ -298,7 +298,12 @@ _AS_BUILTIN = {
 
 def _field_plan(field):
     """(name, read, write) of a serializer field, as DRF reads and writes it (see Shape)."""
-    read = _itself if field.source == "*" else _reader(field.source_attrs)
+    if field.source == "*":
+        read = _itself
+    elif choice := DISPLAY.fullmatch(field.source):
+        read = _display_reader(choice[1])
+    else:
+        read = _reader(field.source_attrs)
     write = field.to_representation
     if isinstance(field, serializers.ListSerializer):
         write = _list_writer(field.child.to_representation)
@@ -333,6 +338,27 @@ def _reader(attrs):
                 if simple:
                     instance = instance()
         return instance
+
+    return read
+
+
+# The source of a choice's display text (`label()`).
+DISPLAY = re.compile(r"get_(\w+)_display")
+
+
+def _display_reader(name):
+    """`get_<name>_display()`, called once per model and value: a serializer writes in one
+    language, and each call looked the text up in the translations again."""
+    method = f"get_{name}_display"
+    labels = {}
+
+    def read(instance):
+        key = type(instance), getattr(instance, name)
+        try:
+            return labels[key]
+        except KeyError:
+            labels[key] = getattr(instance, method)()
+            return labels[key]
 
     return read
 
