@@ -92,6 +92,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "tracker.urls"
 WSGI_APPLICATION = "tracker.wsgi.application"
 
+# Django's own form templates drawn by Jinja2, the admin's by Django's engine.
+FORM_RENDERER = "tracker.renderers.FormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
