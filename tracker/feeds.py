@@ -99,9 +99,10 @@ def designation_entries(queryset):
 
 def _oldest_possible_date(cases):
     """A date no event among the FEED_SIZE newest of `cases` is older than: the latest event
-    date (`Case.latest_event_date`, kept from the events) of the FEED_SIZE-th case by it.
-    Each of the cases before it has an event at least that new."""
-    latest = cases.filter(latest_event_date__isnull=False).order_by("-latest_event_date")
+    date (`Case.latest_event_date`, kept from the events) of the FEED_SIZE-th case by it,
+    in the case list's own order (and index). Each of the cases before it has an event at
+    least that new. Fewer dated cases than that: any date."""
+    latest = cases.order_by(F("latest_event_date").desc(nulls_last=True), F("id").desc())
     return Coalesce(
         Subquery(latest.values("latest_event_date")[FEED_SIZE - 1 : FEED_SIZE]),
         Value(datetime.date.min),
