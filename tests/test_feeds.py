@@ -189,3 +189,64 @@ class TestCaseEventFeed:
         assert "Hidden case: Arrest or detention" not in titles(root)
         assert len(entries(root)) == 3
         assert b"Hidden" not in client.get("/cases/?format=atom").content
+
+
+class TestCaseEventFeedAtScale:
+    """More cases than a feed holds: the newest events are found from the newest cases
+    (by their latest event date), which must lose none of them, ties included."""
+
+    @staticmethod
+    def event_ids(root):
+        return [int(e.find("atom:id", NS).text.rsplit("/", 1)[1]) for e in entries(root)]
+
+    @staticmethod
+    def expected(**case_filter):
+        """The FEED_SIZE newest dated events of the published cases, by brute force."""
+        from tracker.feeds import FEED_SIZE
+        from tracker.models import CaseEvent
+
+        events = CaseEvent.objects.filter(
+            case__state=State.PUBLISHED, date__isnull=False, **case_filter
+        )
+        return list(events.order_by("-date", "-id").values_list("pk", flat=True)[:FEED_SIZE])
+
+    @staticmethod
+    def single_event_cases(count, status="convicted"):
+        """`count` cases of one event each, two by two on the same day (ties by date)."""
+        start = datetime.date(2025, 1, 1)
+        for n in range(count):
+            case = factories.CaseFactory(status=status)
+            factories.CaseEventFactory(case=case, date=start + datetime.timedelta(days=n // 2))
+
+    def test_ties_at_the_oldest_date_that_can_count(self, client):
+        self.single_event_cases(55)
+        factories.CaseFactory.create_batch(3)  # no event: last, whatever the database
+        self.single_event_cases(3, status="detained")
+        expected = self.expected()
+        assert len(expected) == 50
+        assert self.event_ids(atom(client, "/cases/?format=atom")) == expected
+        root = atom(client, "/cases/?status=convicted&format=atom")
+        assert self.event_ids(root) == self.expected(case__status="convicted")
+
+    def test_many_events_of_one_case(self, client):
+        busy = factories.CaseFactory()
+        for day in range(1, 31):
+            factories.CaseEventFactory(case=busy, date=datetime.date(2026, 1, day))
+        self.single_event_cases(55)
+        assert self.event_ids(atom(client, "/cases/?format=atom")) == self.expected()
+
+    def test_no_hidden_case_takes_a_place_or_shows(self, client):
+        self.single_event_cases(55)
+        hidden = factories.CaseFactory(title="Hidden case", state=State.REVIEW)
+        factories.CaseEventFactory(case=hidden, date=datetime.date(2026, 6, 1))
+        # Published once (its history says so, and newest), withdrawn since.
+        withdrawn = factories.CaseFactory(title="Withdrawn case")
+        factories.CaseEventFactory(case=withdrawn, date=None, description="Undated, hidden")
+        withdrawn.state = State.WITHDRAWN
+        withdrawn.save()
+        undated = factories.CaseEventFactory(date=None, description="Undated, shown")
+        root = atom(client, "/cases/?format=atom")
+        assert self.event_ids(root) == [undated.pk, *self.expected()[:49]]
+        content = client.get("/cases/?format=atom").content
+        assert b"Hidden" not in content
+        assert b"hidden" not in content

@@ -8,7 +8,7 @@ date of a record is never passed off as its date.
 
 import datetime
 
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpResponse
 from django.utils.feedgenerator import Atom1Feed
@@ -97,26 +97,57 @@ def designation_entries(queryset):
     return _newest(dated, undated)
 
 
+def _oldest_possible_date(cases):
+    """A date no event among the FEED_SIZE newest of `cases` is older than: the latest event
+    date (`Case.latest_event_date`, kept from the events) of the FEED_SIZE-th case by it,
+    in the case list's own order (and index). Each of the cases before it has an event at
+    least that new. Fewer dated cases than that: any date."""
+    latest = cases.order_by(F("latest_event_date").desc(nulls_last=True), F("id").desc())
+    return Coalesce(
+        Subquery(latest.values("latest_event_date")[FEED_SIZE - 1 : FEED_SIZE]),
+        Value(datetime.date.min),
+    )
+
+
 def event_entries(cases):
-    """The newest events of the cases `cases` selects (a published queryset), for the feed."""
-    queryset = shapes.CaseEventShape.queryset().filter(case__in=cases.values("pk"))
-    # An event keeps no change time of its own: its last version in the history, else its
-    # case's.
-    queryset = queryset.annotate(
+    """The newest events of the cases `cases` selects (a published queryset), for the feed.
+
+    Neither half sorts every event of the cases listed (all of them, unfiltered), working
+    out each one's evidence and change time first: the dated events are those of the few
+    newest cases, the undated ones ranked by their publication time alone."""
+    # CaseEventShape.queryset() with the evidence test for public rows: PostgreSQL hashes
+    # every event citation for the general one (same marks). An event keeps no change time
+    # of its own: its last version in the history, else its case's.
+    events = (
+        CaseEvent.objects.published_with_evidence()
+        .select_related("case")
+        .prefetch_related(shapes.public_citations())
+    ).annotate(
         feed_date=F("date"),
         changed_at=Coalesce(_last_version(CaseEvent.history), F("case__updated_at")),
     )
-    dated = queryset.filter(date__isnull=False).order_by("-date", "-id")
+    newest_cases = cases.filter(latest_event_date__gte=_oldest_possible_date(cases))
+    dated = events.filter(case__in=newest_cases.values("pk"), date__isnull=False).order_by(
+        "-date", "-id"
+    )
     # An event is published when its case is: the later of the case's first publication
     # and the event's creation.
+    first_published = Greatest(
+        _first_published(Case.history, "case_id"), _first_version(CaseEvent.history)
+    )
+    order = (F("first_published").desc(nulls_last=True), "-id")
+    # Found from the undated events, each tested for its case (not from every event of the
+    # cases listed), then only the FEED_SIZE kept read in full.
+    ranked = (
+        CaseEvent.objects.published()
+        .filter(Exists(cases.filter(pk=OuterRef("case_id")).values("pk")), date=None)
+        .annotate(first_published=first_published)
+        .order_by(*order)
+    )
     undated = (
-        queryset.filter(date__isnull=True)
-        .annotate(
-            first_published=Greatest(
-                _first_published(Case.history, "case_id"), _first_version(CaseEvent.history)
-            )
-        )
-        .order_by(F("first_published").desc(nulls_last=True), "-id")
+        events.filter(pk__in=ranked.values("pk")[:FEED_SIZE])
+        .annotate(first_published=first_published)
+        .order_by(*order)
     )
     return _newest(dated, undated)
 
