@@ -1,10 +1,20 @@
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import translation
 
 from tracker.roles import EDITOR, PUBLISHER
 
 PASSWORD = "a-long-test-password"  # noqa: S105
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the site's default language. A request to /ru/… leaves Russian
+    active in its thread (LocaleMiddleware activates the page's language, nothing turns it
+    off after the response), so a later test in the same worker wrote dates in Russian."""
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
