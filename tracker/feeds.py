@@ -115,14 +115,9 @@ def event_entries(cases):
     Neither half sorts every event of the cases listed (all of them, unfiltered), working
     out each one's evidence and change time first: the dated events are those of the few
     newest cases, the undated ones ranked by their publication time alone."""
-    # CaseEventShape.queryset() with the evidence test for public rows: PostgreSQL hashes
-    # every event citation for the general one (same marks). An event keeps no change time
-    # of its own: its last version in the history, else its case's.
-    events = (
-        CaseEvent.objects.published_with_evidence()
-        .select_related("case")
-        .prefetch_related(shapes.public_citations())
-    ).annotate(
+    # An event keeps no change time of its own: its last version in the history, else its
+    # case's.
+    events = shapes.CaseEventShape.queryset().annotate(
         feed_date=F("date"),
         changed_at=Coalesce(_last_version(CaseEvent.history), F("case__updated_at")),
     )

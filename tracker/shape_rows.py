@@ -172,15 +172,6 @@ def _has_field(model, name):
     return True
 
 
-def _concrete(model, name):
-    """The concrete, not relational, model field `name`, or None (e.g. a property)."""
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-    return field if field.concrete and not field.is_relation else None
-
-
 # Serializer fields that write a value of these model fields as the database gives it (a str
 # as itself, an int as itself, None as None): read without a call per value.
 AS_READ = {
@@ -438,7 +429,8 @@ def _value_column(name, field, serializer, model, plan):  # noqa: C901, PLR0911
         return lambda columns, extras, count: _written(
             field, list(map(labels.get, columns[choice.attname], columns[choice.attname]))
         )
-    if _concrete(model, source) is None:
+    column = shapes.concrete_field(model, source)
+    if column is None:
         if not isinstance(getattr(model, source, None), property):
             raise ImproperlyConfigured(
                 f"{type(serializer).__name__}.{name}: no rule for {type(field).__name__}"
@@ -448,7 +440,7 @@ def _value_column(name, field, serializer, model, plan):  # noqa: C901, PLR0911
         plan.properties.append((source, field))
         return lambda columns, extras, count: columns[source]  # written as read (see _rows)
     plan._need(source)
-    if type(field) in AS_READ and type(_concrete(model, source)) in AS_READ[type(field)]:
+    if type(field) in AS_READ and type(column) in AS_READ[type(field)]:
         return lambda columns, extras, count: columns[source]  # written as read
     return lambda columns, extras, count: _written(field, columns[source])
 

@@ -124,12 +124,13 @@ def published(model, **related):
     link's columns and the slug of its page are loaded, without evidence, sorted once found
     (`sorted_once_found`). A person's cases were otherwise whole rows with their evidence,
     for a link each: half of an export of people."""
-    queryset = model.objects.published()
     if link := related.get("linked"):
-        columns = [name for name in link().fields if _has_column(model, name)]
-        return sorted_once_found(queryset).only(*columns, "slug")
+        columns = [name for name in link().fields if concrete_field(model, name)]
+        return sorted_once_found(model.objects.published()).only(*columns, "slug")
     if issubclass(model, CitedModel):
-        queryset = queryset.with_evidence()
+        queryset = model.objects.published_with_evidence()
+    else:
+        queryset = model.objects.published()
     if related.get("select"):
         queryset = queryset.select_related(*related["select"])
     if related.get("prefetch"):
@@ -137,11 +138,13 @@ def published(model, **related):
     return queryset
 
 
-def _has_column(model, name):
+def concrete_field(model, name):
+    """The concrete, not relational, model field `name`, or None (e.g. a property)."""
     try:
-        return model._meta.get_field(name).concrete
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
-        return False
+        return None
+    return field if field.concrete and not field.is_relation else None
 
 
 def sorted_once_found(queryset):
@@ -487,8 +490,7 @@ class DesignationShape(RecordShape):
     @classmethod
     def queryset(cls):
         return (
-            Designation.objects.published()
-            .with_evidence()
+            Designation.objects.published_with_evidence()
             .select_related("organisation", "law")
             .prefetch_related(public_citations())
         )
@@ -526,18 +528,14 @@ class OrganisationShape(RecordShape):
 
     @classmethod
     def queryset(cls):
-        return (
-            Organisation.objects.published()
-            .with_evidence()
-            .prefetch_related(
-                Prefetch("aliases", published(OrganisationAlias), to_attr="public_aliases"),
-                public_citations(),
-                Prefetch(
-                    "designations",
-                    published(Designation, select=["law"], prefetch=[public_citations()]),
-                    to_attr="public_designations",
-                ),
-            )
+        return Organisation.objects.published_with_evidence().prefetch_related(
+            Prefetch("aliases", published(OrganisationAlias), to_attr="public_aliases"),
+            public_citations(),
+            Prefetch(
+                "designations",
+                published(Designation, select=["law"], prefetch=[public_citations()]),
+                to_attr="public_designations",
+            ),
         )
 
 
@@ -592,23 +590,19 @@ class LawShape(RecordShape):
 
     @classmethod
     def queryset(cls):
-        return (
-            Law.objects.published()
-            .with_evidence()
-            .prefetch_related(
-                Prefetch("aliases", published(LawAlias), to_attr="public_aliases"),
-                public_citations(),
-                Prefetch(
-                    "amendments",
-                    published(LawAmendment, prefetch=[public_citations()]),
-                    to_attr="public_amendments",
-                ),
-                Prefetch(
-                    "penalties",
-                    published(Penalty, prefetch=[public_citations()]),
-                    to_attr="public_penalties",
-                ),
-            )
+        return Law.objects.published_with_evidence().prefetch_related(
+            Prefetch("aliases", published(LawAlias), to_attr="public_aliases"),
+            public_citations(),
+            Prefetch(
+                "amendments",
+                published(LawAmendment, prefetch=[public_citations()]),
+                to_attr="public_amendments",
+            ),
+            Prefetch(
+                "penalties",
+                published(Penalty, prefetch=[public_citations()]),
+                to_attr="public_penalties",
+            ),
         )
 
 
@@ -645,8 +639,7 @@ class CaseEventShape(RecordShape):
     @classmethod
     def queryset(cls):
         return (
-            CaseEvent.objects.published()
-            .with_evidence()
+            CaseEvent.objects.published_with_evidence()
             .select_related("case")
             .prefetch_related(public_citations())
         )
@@ -685,24 +678,20 @@ class CaseShape(RecordShape):
 
     @classmethod
     def queryset(cls):
-        return (
-            Case.objects.published()
-            .with_evidence()
-            .prefetch_related(
-                Prefetch("people", published(Person, linked=NamedLink), to_attr="public_people"),
-                Prefetch(
-                    "organisations",
-                    published(Organisation, linked=NamedLink),
-                    to_attr="public_organisations",
-                ),
-                Prefetch("charges", published(Charge, select=["law"]), to_attr="public_charges"),
-                Prefetch(
-                    "events",
-                    published(CaseEvent, prefetch=[public_citations()]),
-                    to_attr="public_events",
-                ),
-                public_citations(),
-            )
+        return Case.objects.published_with_evidence().prefetch_related(
+            Prefetch("people", published(Person, linked=NamedLink), to_attr="public_people"),
+            Prefetch(
+                "organisations",
+                published(Organisation, linked=NamedLink),
+                to_attr="public_organisations",
+            ),
+            Prefetch("charges", published(Charge, select=["law"]), to_attr="public_charges"),
+            Prefetch(
+                "events",
+                published(CaseEvent, prefetch=[public_citations()]),
+                to_attr="public_events",
+            ),
+            public_citations(),
         )
 
 
@@ -726,14 +715,10 @@ class PersonShape(RecordShape):
 
     @classmethod
     def queryset(cls):
-        return (
-            Person.objects.published()
-            .with_evidence()
-            .prefetch_related(
-                Prefetch("aliases", published(PersonAlias), to_attr="public_aliases"),
-                Prefetch("cases", published(Case, linked=TitledLink), to_attr="public_cases"),
-                public_citations(),
-            )
+        return Person.objects.published_with_evidence().prefetch_related(
+            Prefetch("aliases", published(PersonAlias), to_attr="public_aliases"),
+            Prefetch("cases", published(Case, linked=TitledLink), to_attr="public_cases"),
+            public_citations(),
         )
 
 
