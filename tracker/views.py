@@ -29,6 +29,7 @@ from tracker.models import (
     Source,
 )
 from tracker.models.cases import CASE_LINK_FIELDS
+from tracker.models.organisations import DESIGNATION_MARK_FIELDS
 from tracker.models.public import is_public, owner_fields, public_dependencies
 from tracker.pagination import CappedPaginator
 
@@ -303,15 +304,8 @@ class LawDetailView(RecordDetailView):
             .select_related("organisation")
             # What each row shows: the organisation (named and linked), kind, date, evidence.
             .only(
-                "id",
-                "kind",
-                "decision_date",
-                "decision_date_precision",
-                "register_date",
-                "register_date_precision",
-                "organisation__id",
-                "organisation__slug",
-                "organisation__name",
+                *DESIGNATION_MARK_FIELDS,
+                *(f"organisation__{name}" for name in ("id", "slug", "name")),
             )
         )
         # From the law's charges (its index) to their cases, each looked up by primary key:

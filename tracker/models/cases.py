@@ -28,6 +28,13 @@ from .organisations import Organisation
 
 # What a link to a case shows on another record's page: its address, title and status.
 CASE_LINK_FIELDS = ("id", "slug", "title", "status")
+# A row of the case list: a link, its status, country and latest event.
+CASE_LIST_FIELDS = (
+    *CASE_LINK_FIELDS,
+    "country",
+    "latest_event_date",
+    "latest_event_date_precision",
+)
 
 
 def _charges_shown():
@@ -44,7 +51,12 @@ def _charges_shown():
 
 class PersonQuerySet(PublishableQuerySet):
     def for_list(self):
-        return self.published().prefetch_related("aliases")
+        """Published people, each with what a row shows: name, role, country and aliases."""
+        return (
+            self.published()
+            .only("id", "slug", "name", "role", "country")
+            .prefetch_related(Prefetch("aliases", to_attr="public_aliases"))
+        )
 
     def for_detail(self):
         """The person page: aliases, citations and published cases (fixed query count)."""
@@ -110,10 +122,19 @@ class PersonAlias(Alias):
 
 class CaseQuerySet(PublishableQuerySet):
     def for_list(self):
-        """Published cases with their published people and charges (no N+1)."""
-        return self.published().prefetch_related(
-            Prefetch("people", queryset=Person.objects.published(), to_attr="public_people"),
-            Prefetch("charges", queryset=Charge.objects.published().select_related("law")),
+        """Published cases with their published people and charges (no N+1), each row with
+        the columns the list shows."""
+        return (
+            self.published()
+            .only(*CASE_LIST_FIELDS)
+            .prefetch_related(
+                Prefetch(
+                    "people",
+                    queryset=Person.objects.published().only("id", "slug", "name"),
+                    to_attr="public_people",
+                ),
+                Prefetch("charges", queryset=_charges_shown(), to_attr="public_charges"),
+            )
         )
 
     def for_detail(self):

@@ -26,15 +26,29 @@ from .base import (
 )
 from .laws import Law
 
+# A designation shown as a mark in a row: its kind and date, linked to its organisation's page.
+DESIGNATION_MARK_FIELDS = (
+    "id",
+    "organisation_id",
+    "kind",
+    "decision_date",
+    "decision_date_precision",
+    "register_date",
+    "register_date_precision",
+)
+
 
 class OrganisationQuerySet(PublishableQuerySet):
     def for_list(self):
-        """Published organisations with their aliases and public designations (no N+1)."""
+        """Published organisations with their aliases and public designations (no N+1):
+        of each designation, what a row shows (its kind, date and evidence)."""
         return self.published().prefetch_related(
-            "aliases",
+            Prefetch("aliases", to_attr="public_aliases"),
             Prefetch(
                 "designations",
-                queryset=Designation.objects.published_with_evidence().select_related("law"),
+                queryset=Designation.objects.published_with_evidence().only(
+                    *DESIGNATION_MARK_FIELDS
+                ),
                 to_attr="public_designations",
             ),
         )
@@ -121,7 +135,21 @@ class OrganisationAlias(Alias):
 
 class DesignationQuerySet(PublishableQuerySet):
     def for_list(self):
-        return self.published_with_evidence().select_related("organisation", "law")
+        """Published designations with their evidence, organisation (named and linked) and
+        law (named and linked): the columns the list shows."""
+        return (
+            self.published_with_evidence()
+            .select_related("organisation", "law")
+            .only(
+                *DESIGNATION_MARK_FIELDS,
+                "law_id",
+                "authority",
+                "revoked_date",
+                "revoked_date_precision",
+                *(f"organisation__{name}" for name in ("id", "slug", "name")),
+                *(f"law__{name}" for name in ("id", "slug", "title", "short_title")),
+            )
+        )
 
     def unpublishable(self):
         """Designations that cite no source yet."""

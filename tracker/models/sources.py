@@ -70,6 +70,18 @@ def url_key(url):
 SOURCE_ORDER = [models.F("published_date").desc(nulls_last=True), "title", "id"]
 
 
+# A row of the source list: what the document is (title, publisher, date, kind, grade).
+SOURCE_LIST_FIELDS = (
+    "id",
+    "title",
+    "publisher",
+    "published_date",
+    "published_date_precision",
+    "kind",
+    "reliability",
+)
+
+
 class SourceQuerySet(PublishableQuerySet):
     def for_list(self):
         """Public sources, each with the number of its public citations."""
@@ -82,7 +94,11 @@ class SourceQuerySet(PublishableQuerySet):
             .annotate(count=models.Count("pk"))
             .values("count")
         )
-        return self.published().annotate(citation_count=Coalesce(models.Subquery(citations), 0))
+        return (
+            self.published()
+            .only(*SOURCE_LIST_FIELDS)
+            .annotate(citation_count=Coalesce(models.Subquery(citations), 0))
+        )
 
 
 class Source(PartialDatesMixin, TrackedModel):
