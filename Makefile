@@ -4,7 +4,6 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 2
 
 .PHONY: run test lint browser-setup serve-setup messages compile-messages bench-data bench-search \
 	bench bench-editors load clean
@@ -48,7 +47,7 @@ serve-setup: $(VENV)/.runtime .secret_key $(LOCALE_MO)
 run: serve-setup
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	SECRET_KEY="$$(cat .secret_key)" $(VENV)/bin/gunicorn tracker.wsgi \
-		--bind $(HOST):$(PORT) --workers $(WORKERS) --timeout 120 --access-logfile -
+		--bind $(HOST):$(PORT) --access-logfile -
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -2,8 +2,8 @@
 
 In a throwaway database (a temporary SQLite file, or `<name>_load_fault` next to the
 PostgreSQL database that --database-url names; never that database itself) it builds a small
-synthetic record and four editor accounts, serves the app with gunicorn (2 sync workers, as
-`make run`) on a free port of 127.0.0.1, then for --duration seconds:
+synthetic record and four editor accounts, serves the app with gunicorn (the sync workers of
+gunicorn.conf.py, as `make run`) on a free port of 127.0.0.1, then for --duration seconds:
 
 - reader threads request random public pages: home, lists with random filters and pages,
   detail pages of every kind, search, small CSV/JSON exports, the feed;
@@ -34,6 +34,7 @@ import io
 import os
 import random
 import re
+import runpy
 import secrets
 import shutil
 import socket
@@ -512,6 +513,12 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def gunicorn_workers():
+    """The number of workers gunicorn.conf.py gives gunicorn on this machine."""
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return settings["workers"]
+
+
 def start_gunicorn(url, port, page_cache, log_file):
     env = {
         **os.environ,
@@ -519,8 +526,9 @@ def start_gunicorn(url, port, page_cache, log_file):
         "PAGE_CACHE": "1" if page_cache else "0",
         "DEBUG": "0",
     }
+    # gunicorn.conf.py (its workers, as `make run`) is read from the working directory.
     command = [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"{HOST}:{port}"]
-    command += ["--workers", "2", "--timeout", "120", "--log-level", "warning"]
+    command += ["--log-level", "warning"]
     return subprocess.Popen(  # noqa: S603 (our own interpreter, arguments built here)
         command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
     )
@@ -710,7 +718,7 @@ def report(tally, lost, cut, restart, options, vendor, duration):
     cache = "on" if options.page_cache else "off"
     lines = [
         f"\nLoad and fault test on {vendor}: {duration:.0f} s, {options.readers} readers and "
-        f"{EDITORS} editors, gunicorn 2 sync workers, page cache {cache}",
+        f"{EDITORS} editors, gunicorn {gunicorn_workers()} sync workers, page cache {cache}",
         *(
             "  ".join(str(cell).rjust(width) for cell, width in zip(row, widths, strict=True))
             for row in rows

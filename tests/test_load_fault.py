@@ -39,3 +39,15 @@ def test_the_admin_form_as_parsed_saves_with_only_the_changed_field(editor_clien
     assert case.charges.count() == 1 and case.events.count() == 1
     latest = case.history.order_by("-history_date").first()
     assert MARKER_IN_TEXT.findall(latest.summary) == ["editor-00001-abc123"]
+
+
+def test_gunicorn_runs_two_workers_per_core_and_one_more(monkeypatch):
+    """gunicorn.conf.py, which `make run` and the load test read: an export holding one
+    sync worker leaves others free for readers."""
+    from bench.load_fault import gunicorn_workers
+
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert gunicorn_workers() == 5
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert gunicorn_workers() == 3
