@@ -28,6 +28,7 @@ from tracker.models import (
     Person,
     Source,
 )
+from tracker.models.base import NAMED_LINK_FIELDS
 from tracker.models.cases import CASE_LINK_FIELDS
 from tracker.models.organisations import DESIGNATION_MARK_FIELDS
 from tracker.models.public import is_public, owner_fields, public_dependencies
@@ -305,7 +306,7 @@ class LawDetailView(RecordDetailView):
             # What each row shows: the organisation (named and linked), kind, date, evidence.
             .only(
                 *DESIGNATION_MARK_FIELDS,
-                *(f"organisation__{name}" for name in ("id", "slug", "name")),
+                *(f"organisation__{name}" for name in NAMED_LINK_FIELDS),
             )
         )
         # From the law's charges (its index) to their cases, each looked up by primary key:

@@ -44,6 +44,9 @@ _PLAIN_KEY = re.compile(r"[-a-zA-Z0-9_]+")
 _PLACEHOLDER = "987654321987654321"  # a key every pattern takes: slugs and ids
 _address_parts = {}
 
+# What a link to a named record (an organisation, a person) reads: its address and its name.
+NAMED_LINK_FIELDS = ("id", "slug", "name")
+
 
 def detail_url(view_name, key):
     """`reverse(view_name, args=[key])` for a record's slug or id, from the address reversed

@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 from tracker.choices import CaseStatus, DatePrecision, EventKind, PersonRole
 
 from .base import (
+    NAMED_LINK_FIELDS,
     PUBLISHING_PERMISSIONS,
     Alias,
     AliasedMixin,
@@ -54,7 +55,7 @@ class PersonQuerySet(PublishableQuerySet):
         """Published people, each with what a row shows: name, role, country and aliases."""
         return (
             self.published()
-            .only("id", "slug", "name", "role", "country")
+            .only(*NAMED_LINK_FIELDS, "role", "country")
             .prefetch_related(Prefetch("aliases", to_attr="public_aliases"))
         )
 
@@ -130,7 +131,7 @@ class CaseQuerySet(PublishableQuerySet):
             .prefetch_related(
                 Prefetch(
                     "people",
-                    queryset=Person.objects.published().only("id", "slug", "name"),
+                    queryset=Person.objects.published().only(*NAMED_LINK_FIELDS),
                     to_attr="public_people",
                 ),
                 Prefetch("charges", queryset=_charges_shown(), to_attr="public_charges"),
@@ -143,12 +144,12 @@ class CaseQuerySet(PublishableQuerySet):
             with_footnotes(),
             Prefetch(
                 "people",
-                queryset=Person.objects.published().only("id", "slug", "name"),
+                queryset=Person.objects.published().only(*NAMED_LINK_FIELDS),
                 to_attr="public_people",
             ),
             Prefetch(
                 "organisations",
-                queryset=Organisation.objects.published().only("id", "slug", "name"),
+                queryset=Organisation.objects.published().only(*NAMED_LINK_FIELDS),
                 to_attr="public_organisations",
             ),
             Prefetch("charges", queryset=_charges_shown()),

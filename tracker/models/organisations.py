@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from tracker.choices import DesignationKind, OrganisationKind
 
 from .base import (
+    NAMED_LINK_FIELDS,
     PUBLISHING_PERMISSIONS,
     Alias,
     AliasedMixin,
@@ -146,7 +147,7 @@ class DesignationQuerySet(PublishableQuerySet):
                 "authority",
                 "revoked_date",
                 "revoked_date_precision",
-                *(f"organisation__{name}" for name in ("id", "slug", "name")),
+                *(f"organisation__{name}" for name in NAMED_LINK_FIELDS),
                 *(f"law__{name}" for name in ("id", "slug", "title", "short_title")),
             )
         )
