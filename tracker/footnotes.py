@@ -3,9 +3,9 @@
 Each fact on the page (the record itself, each designation card, event, penalty…) gets
 reference marks `[n]`; the page ends with one numbered list of sources, each source once
 however many facts cite it, with back-links to every mark that points at it. Numbers follow
-the order in which the page shows the facts. Nothing here queries the database: the
-citations (with their sources) must already be prefetched (`with_footnotes()`), and every
-record cited must be public. From the same citations each record gets its evidence mark
+the order in which the page shows the facts. The citations of every fact on the page, of
+whatever kind, are read in one query (`footnote_citations()`); every record cited must be
+public. From the same citations each record gets its evidence mark
 (`tracker.models.evidence.confirmed_by`), so a detail page needs no `with_evidence()`.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from tracker.models.base import footnote_citations
 from tracker.models.evidence import confirmed_by
 
 
@@ -102,10 +103,10 @@ class Footnotes:
         self._by_source = {}
         self.notes = []
 
-    def cite(self, record, anchor):
-        """Number the sources of `record` (its prefetched `citations`), set `record.cited`
-        (a `Cited`) and its evidence, and return it. `anchor` names the fact in the marks' ids."""
-        citations = record.citations.all()
+    def cite(self, record, anchor, citations):
+        """Number the sources of `record` (its `citations`, with their sources), set
+        `record.cited` (a `Cited`) and its evidence, and return it. `anchor` names the fact
+        in the marks' ids."""
         record.evidence_confirmed = confirmed_by(citations)
         by_source = {}
         for citation in citations:
@@ -134,6 +135,7 @@ class Footnotes:
 def build_footnotes(facts):
     """The footnotes of a page showing `facts`: (anchor, record) pairs in page order."""
     footnotes = Footnotes()
-    for anchor, record in facts:
-        footnotes.cite(record, anchor)
+    records = [record for _anchor, record in facts]
+    for (anchor, record), citations in zip(facts, footnote_citations(records), strict=True):
+        footnotes.cite(record, anchor, citations)
     return footnotes

@@ -1,12 +1,14 @@
 """Edit history (django-simple-history): which models keep it, and the public change log."""
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.manager import HistoryManager
+from simple_history.utils import get_history_model_for_model
 
 from tracker.choices import State
 
@@ -71,12 +73,16 @@ def describe(version, previous, fields):
     return "; ".join(str(part) for part in parts) or _("Edited")
 
 
+# A model's historical model, found once per model: `model.history` builds a new manager class
+# on every access (django-simple-history's HistoryDescriptor), a third of a change log's time.
+historical_model = functools.cache(get_history_model_for_model)
+
+
 def change_log(record, limit=20):
     """The record's latest `limit` changes, newest first, in one query."""
     model = type(record)
-    versions = list(
-        model.history.filter(id=record.pk).order_by("-history_date", "-history_id")[: limit + 1]
-    )
+    versions = historical_model(model)._default_manager.filter(id=record.pk)
+    versions = list(versions.order_by("-history_date", "-history_id")[: limit + 1])
     fields = [field for field in model._meta.concrete_fields if field.name not in UNLISTED_FIELDS]
     return [
         LogEntry(version.history_date, describe(version, previous, fields))

@@ -22,7 +22,6 @@ from .base import (
     TrackedModel,
     detail_url,
     precision_field,
-    with_footnotes,
 )
 from .laws import Law
 from .organisations import Organisation
@@ -60,10 +59,9 @@ class PersonQuerySet(PublishableQuerySet):
         )
 
     def for_detail(self):
-        """The person page: aliases, citations and published cases (fixed query count)."""
+        """The person page: aliases and published cases (fixed query count)."""
         return self.published().prefetch_related(
             "aliases",
-            with_footnotes(),
             Prefetch(
                 "cases",
                 # Display-only rows: the columns the page shows (a link, a status, charges).
@@ -141,7 +139,6 @@ class CaseQuerySet(PublishableQuerySet):
     def for_detail(self):
         """Everything the case page shows, in a fixed number of queries."""
         return self.published().prefetch_related(
-            with_footnotes(),
             Prefetch(
                 "people",
                 queryset=Person.objects.published().only(*NAMED_LINK_FIELDS),
@@ -153,10 +150,7 @@ class CaseQuerySet(PublishableQuerySet):
                 to_attr="public_organisations",
             ),
             Prefetch("charges", queryset=_charges_shown()),
-            Prefetch(
-                "events",
-                queryset=CaseEvent.objects.prefetch_related(with_footnotes()),
-            ),
+            "events",
         )
 
 

@@ -1,7 +1,7 @@
 """Laws and code articles used against civil society, with amendments and penalties."""
 
 from django.db import models
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -18,7 +18,6 @@ from .base import (
     TrackedModel,
     detail_url,
     precision_field,
-    with_footnotes,
 )
 
 
@@ -59,18 +58,7 @@ class LawQuerySet(PublishableQuerySet):
 
     def for_detail(self):
         """Everything the law page shows, loaded in a fixed number of queries (no N+1)."""
-        return self.published().prefetch_related(
-            "aliases",
-            with_footnotes(),
-            Prefetch(
-                "amendments",
-                queryset=LawAmendment.objects.prefetch_related(with_footnotes()),
-            ),
-            Prefetch(
-                "penalties",
-                queryset=Penalty.objects.prefetch_related(with_footnotes()),
-            ),
-        )
+        return self.published().prefetch_related("aliases", "amendments", "penalties")
 
 
 class Law(AliasedMixin, CitedModel, PartialDatesMixin, TrackedModel):

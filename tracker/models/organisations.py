@@ -23,7 +23,6 @@ from .base import (
     precision_field,
     web_address,
     web_address_only,
-    with_footnotes,
 )
 from .laws import Law
 
@@ -60,12 +59,9 @@ class OrganisationQuerySet(PublishableQuerySet):
 
         return self.published().prefetch_related(
             "aliases",
-            with_footnotes(),
             Prefetch(
                 "designations",
-                queryset=Designation.objects.published()
-                .select_related("law")
-                .prefetch_related(with_footnotes()),
+                queryset=Designation.objects.published().select_related("law"),
                 to_attr="public_designations",
             ),
             Prefetch(
