@@ -121,13 +121,15 @@ def test_source_page_query_count_does_not_grow_with_citations(client):
         # parts); every detail page ends with one query for the citations of every fact it
         # shows (tracker.footnotes) and one for its change log.
         # Home (tracker.home): the counts in two queries (those a case's edit changes, and the
-        # rest), the latest designations and events, one GROUP BY query per chart.
-        ("/", 7),
+        # rest), the latest designations (then their evidence marks) and events, one GROUP BY
+        # query per chart.
+        ("/", 8),
         ("/organisations/", 6),
         ("/organisations/org-0/", 7),
-        # The data version, the count, the page (with organisation and law); the law select.
-        ("/designations/", 4),
-        ("/designations/?type=undesirable&law=law-0&year=2025&as_of=2025-06-01&q=alpha", 5),
+        # The data version, the count, the page (with organisation and law), the evidence of
+        # the page's rows (tracker.models.evidence.mark_evidence); the law select.
+        ("/designations/", 5),
+        ("/designations/?type=undesirable&law=law-0&year=2025&as_of=2025-06-01&q=alpha", 6),
         # The data version, the count, the page (with its designation counts), then the cases
         # under the page's laws in one grouped query (kept per law and data version).
         ("/laws/", 4),

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from tracker import charts
 from tracker.caching import cached_fragment
 from tracker.models import Case, CaseEvent, Designation, Law, Organisation, Person, Source
-from tracker.models.evidence import evidence_dependencies
+from tracker.models.evidence import evidence_dependencies, mark_evidence
 from tracker.models.public import public_dependencies
 
 LATEST_SIZE = 8
@@ -110,7 +110,7 @@ def latest():
             .order_by("-date", "-id")
         )
         context = {
-            "latest_designations": Designation.objects.for_list()[:LATEST_SIZE],
+            "latest_designations": mark_evidence(Designation.objects.for_list()[:LATEST_SIZE]),
             # EXISTS rather than a join on the case's state, so the (date, id) index drives.
             "latest_events": events[:LATEST_SIZE],
         }

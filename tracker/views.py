@@ -30,6 +30,7 @@ from tracker.models import (
 )
 from tracker.models.base import NAMED_LINK_FIELDS
 from tracker.models.cases import CASE_LINK_FIELDS
+from tracker.models.evidence import mark_evidence
 from tracker.models.organisations import DESIGNATION_MARK_FIELDS
 from tracker.models.public import is_public, owner_fields, public_dependencies
 from tracker.pagination import CappedPaginator
@@ -192,6 +193,11 @@ class DesignationListView(PublicListView):
     export_name = "designations"
     shape = shapes.DesignationShape
     feed = staticmethod(feeds.designation_feed)
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, rows, is_paginated = super().paginate_queryset(queryset, page_size)
+        page.object_list = mark_evidence(rows)  # the page's rows only
+        return paginator, page, page.object_list, is_paginated
 
 
 class LawListView(PublicListView):

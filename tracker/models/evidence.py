@@ -73,6 +73,22 @@ def confirmed_ids(confirming, ids):
     return set(rows.order_by().values_list("object_id", flat=True).distinct())
 
 
+def mark_evidence(rows):
+    """Set `evidence_confirmed` on `rows`, public records of one model (a page of a list), in
+    one query for all of them, and return them.
+
+    `with_evidence()` on the whole filtered list would give the same marks, but PostgreSQL
+    plans its subquery as one hash of every confirming citation of the model, whatever the
+    page size (about 30 ms at 100,000 cases); this reads the citations of the page's rows."""
+    rows = list(rows)
+    if rows:
+        confirming = confirming_citations(type(rows[0]), rows_are_public=True)
+        confirmed = confirmed_ids(confirming, [row.pk for row in rows])
+        for row in rows:
+            row.evidence_confirmed = row.pk in confirmed
+    return rows
+
+
 def evidence_dependencies(rows_are_public=False):
     """The models whose rows `confirmed_condition` reads: public citations and their sources.
 

@@ -132,10 +132,11 @@ class OrganisationAlias(Alias):
 
 class DesignationQuerySet(PublishableQuerySet):
     def for_list(self):
-        """Published designations with their evidence, organisation (named and linked) and
-        law (named and linked): the columns the list shows."""
+        """Published designations with their organisation (named and linked) and law (named
+        and linked): the columns the list shows. Their evidence marks are read for the rows
+        shown only (`mark_evidence()`)."""
         return (
-            self.published_with_evidence()
+            self.published()
             .select_related("organisation", "law")
             .only(
                 *DESIGNATION_MARK_FIELDS,
