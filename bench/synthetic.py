@@ -480,7 +480,7 @@ def _cases(pick, count, laws, organisations, people):
         # has statistics of the new events (PostgreSQL otherwise scans them once per case).
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(CaseEvent._meta.db_table)}")
-        Case.refresh_latest_event([case.pk for case in cases])
+        Case.refresh_event_dates([case.pk for case in cases])
 
 
 PUBLISHERS = [

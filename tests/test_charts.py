@@ -214,8 +214,9 @@ class HomeChartsTest(ChartData):
     def test_home_page_query_count(self):
         cache.clear()  # render the page, not serve the copy setUp left in the page cache
         # The data version, read once for the page and its parts (tracker.home); the counts in
-        # two queries, the latest designations and events, and one query per chart.
-        with self.assertNumQueries(7):
+        # two queries, the latest designations (then their evidence marks) and events, and one
+        # query per chart.
+        with self.assertNumQueries(8):
             self.client.get("/")
 
 

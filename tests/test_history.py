@@ -1,5 +1,7 @@
 """Every change is kept: who changed what and when, a diff, revert, and a public change log."""
 
+import datetime
+
 import pytest
 
 from tests import factories
@@ -107,3 +109,15 @@ def test_change_log_describes_state_moves_and_stays_one_query(django_assert_num_
     summaries = [entry.summary for entry in change_log(organisation, limit=100)]
     assert summaries[-3:] == ["Published", "Sent to review", "Record created"]
     assert [entry.date for entry in log] == sorted((entry.date for entry in log), reverse=True)
+
+
+def test_change_log_never_names_what_the_tracker_derives():
+    # A case's event dates are kept from its events (Case.refresh_event_dates), not edited:
+    # a later save that carries them along changed nothing an editor did.
+    case = factories.CaseFactory(summary="First.")
+    factories.CaseEventFactory(case=case, date=datetime.date(2024, 3, 5))
+    case.refresh_from_db()
+    case.summary = "Second."
+    case.save()
+    entries = change_log(case)
+    assert entries[0].summary == "Changed: summary"

@@ -12,7 +12,7 @@ from django.test import TestCase as DjangoTestCase
 
 from tests import factories
 from tracker.filters import CaseListFilter, DesignationListFilter
-from tracker.models import Case, Charge, Designation, Law
+from tracker.models import Case, CaseEvent, Charge, Designation, Law
 from tracker.pagination import CappedPaginator
 
 D = datetime.date
@@ -69,6 +69,34 @@ class CaseSortTests(TestCase):
         self.old.refresh_from_db()
         self.assertEqual((self.old.latest_event_date, self.old.latest_event_date_precision),
                          (D(2010, 1, 1), "approximate"))  # fmt: skip
+
+    def test_first_event_is_kept_on_the_case(self):
+        # The law page's chart dates a case by its first dated event.
+        self.month.refresh_from_db()
+        self.assertEqual((self.month.first_event_date, self.month.first_event_date_precision),
+                         (D(2019, 6, 2), "day"))  # fmt: skip
+        event = factories.CaseEventFactory(
+            case=self.month, date=D(2015, 1, 1), date_precision="year"
+        )
+        self.month.refresh_from_db()
+        self.assertEqual((self.month.first_event_date, self.month.first_event_date_precision),
+                         (D(2015, 1, 1), "year"))  # fmt: skip
+        self.assertEqual(self.month.latest_event_date, D(2024, 3, 1))
+        event.delete()
+        self.month.refresh_from_db()
+        self.assertEqual(self.month.first_event_date, D(2019, 6, 2))
+        undated = type(self.undated_event).objects.get(pk=self.undated_event.pk)
+        self.assertEqual((undated.first_event_date, undated.first_event_date_precision), (None, ""))
+
+    def test_an_event_moved_to_another_case_leaves_both_dated_right(self):
+        event = CaseEvent.objects.get(case=self.day)
+        event.case = self.undated
+        event.save()
+        self.day.refresh_from_db()
+        self.undated.refresh_from_db()
+        self.assertEqual((self.day.first_event_date, self.day.latest_event_date), (None, None))
+        self.assertEqual(self.undated.latest_event_date, D(2024, 3, 5))
+        self.assertEqual(self.undated.first_event_date, D(2024, 3, 5))
 
     def test_newest_first_by_default_and_undated_last(self):
         expected = ["Day", "Month", "Year", "Old", "Undated event", "Undated"]

@@ -24,9 +24,7 @@ from django.db.models import (
     Count,
     DateField,
     F,
-    OuterRef,
     Q,
-    Subquery,
     Value,
     When,
 )
@@ -126,20 +124,14 @@ def designation_year_rows(designations, series=None):
 def case_year_rows(cases, series="case"):
     """(year, approximate, series, count) rows for `cases`, in one GROUP BY query.
 
-    A case is dated by its first dated event (a case has no date of its own).
+    A case is dated by its first dated event (a case has no date of its own), kept on the
+    case as `first_event_date` (`Case.refresh_event_dates`).
     """
-    from tracker.models import CaseEvent
-
-    first = CaseEvent.objects.filter(case=OuterRef("pk"), date__isnull=False).order_by("date", "id")
     return (
         cases.order_by()
         .annotate(
-            chart_date=Subquery(first.values("date")[:1], output_field=DateField()),
-            chart_precision=Subquery(first.values("date_precision")[:1], output_field=CharField()),
-        )
-        .annotate(
-            chart_year=ExtractYear("chart_date"),
-            chart_approximate=_is_approximate("chart_precision"),
+            chart_year=ExtractYear("first_event_date"),
+            chart_approximate=_is_approximate("first_event_date_precision"),
             chart_series=Value(series, output_field=CharField()),
         )
         .values("chart_year", "chart_approximate", "chart_series")

@@ -35,7 +35,8 @@ def first_versions(reason="Loaded from the seed record"):
         model.history.bulk_history_create(records, default_change_reason=reason)
 
 
-# Never named in the public change log: bookkeeping, and who made the change.
+# Never named in the public change log: bookkeeping, and who made the change; nor any field
+# the tracker derives rather than an editor edits (`editable=False`: a case's event dates).
 UNLISTED_FIELDS = {"id", "created_at", "updated_at", "url_key", "state"}
 STATE_MOVES = {
     State.PUBLISHED: gettext_lazy("Published"),
@@ -83,7 +84,11 @@ def change_log(record, limit=20):
     model = type(record)
     versions = historical_model(model)._default_manager.filter(id=record.pk)
     versions = list(versions.order_by("-history_date", "-history_id")[: limit + 1])
-    fields = [field for field in model._meta.concrete_fields if field.name not in UNLISTED_FIELDS]
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if field.editable and field.name not in UNLISTED_FIELDS
+    ]
     return [
         LogEntry(version.history_date, describe(version, previous, fields))
         for version, previous in zip(versions[:limit], [*versions[1:], None], strict=False)

@@ -173,10 +173,16 @@ class Case(CitedModel, PartialDatesMixin, TrackedModel):
     )
     sentence = models.CharField(max_length=300, blank=True, help_text="As the sources state it.")
     court = models.CharField(max_length=200, blank=True)
-    # Derived, never edited: the date of the case's latest dated event, so that 100,000 cases
-    # can be listed newest first from an index (see refresh_latest_event and the signals below).
+    # Derived, never edited (see refresh_event_dates and the signals below): the date of the
+    # case's latest dated event, so that 100,000 cases can be listed newest first from an
+    # index, and of its first, which dates the case in the law page's chart of cases per year
+    # (one GROUP BY, where finding each case's first event took two subqueries per case).
     latest_event_date = models.DateField(null=True, blank=True, editable=False)
     latest_event_date_precision = models.CharField(
+        max_length=12, choices=DatePrecision.choices, blank=True, editable=False
+    )
+    first_event_date = models.DateField(null=True, blank=True, editable=False)
+    first_event_date_precision = models.CharField(
         max_length=12, choices=DatePrecision.choices, blank=True, editable=False
     )
 
@@ -206,23 +212,17 @@ class Case(CitedModel, PartialDatesMixin, TrackedModel):
         return self.title
 
     @classmethod
-    def refresh_latest_event(cls, case_ids=None):
-        """Recompute latest_event_date (and its precision) of these cases (all, if None).
+    def refresh_event_dates(cls, case_ids=None):
+        """Recompute the latest and first event dates (and their precisions) of these cases
+        (all, if None).
 
         The latest event is the one the case page lists last: the latest stored date (a month
-        or a year counts from its first day), then the highest id. One UPDATE, whatever the
-        number of cases; bulk writes that skip signals (fixtures, generators) call it.
+        or a year counts from its first day), then the highest id; the first, the one it lists
+        first. One UPDATE, whatever the number of cases; bulk writes that skip signals
+        (fixtures, generators) call it.
         """
-        latest = CaseEvent.objects.filter(case=OuterRef("pk"), date__isnull=False).order_by(
-            "-date", "-id"
-        )
         cases = cls.objects.all() if case_ids is None else cls.objects.filter(pk__in=case_ids)
-        return cases.update(
-            latest_event_date=Subquery(latest.values("date")[:1]),
-            latest_event_date_precision=models.functions.Coalesce(
-                Subquery(latest.values("date_precision")[:1]), models.Value("")
-            ),
-        )
+        return cases.update(**event_dates(CaseEvent))
 
     def get_absolute_url(self):
         return detail_url("tracker:case-detail", self.slug)
@@ -319,16 +319,39 @@ class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
     def get_absolute_url(self):
         return f"{self.case.get_absolute_url()}#event-{self.pk}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """The event as loaded, remembering its case: moved to another case, both cases'
+        event dates are refreshed (`_event_changed`)."""
+        event = super().from_db(db, field_names, values)
+        event._loaded_case_id = event.__dict__.get("case_id")
+        return event
+
     @property
     def date_display(self):
         return self.partial_date("date")
 
 
+def event_dates(event_model):
+    """The values of `Case.refresh_event_dates`' UPDATE: each case's latest and first dated
+    event, as subqueries over `event_model`."""
+    dated = event_model.objects.filter(case=OuterRef("pk"), date__isnull=False)
+    values = {}
+    for name, order in (("latest", ("-date", "-id")), ("first", ("date", "id"))):
+        event = dated.order_by(*order)
+        values[f"{name}_event_date"] = Subquery(event.values("date")[:1])
+        values[f"{name}_event_date_precision"] = models.functions.Coalesce(
+            Subquery(event.values("date_precision")[:1]), models.Value("")
+        )
+    return values
+
+
 def _event_changed(sender, instance, raw=False, **kwargs):
-    """Keep the case's latest_event_date in step with its events (one UPDATE)."""
+    """Keep the case's event dates in step with its events (one UPDATE)."""
     if raw:  # loaddata: the case may not be loaded yet; load_seed refreshes them all after
         return
-    Case.refresh_latest_event([instance.case_id])
+    cases = {instance.case_id, getattr(instance, "_loaded_case_id", None)} - {None}
+    Case.refresh_event_dates(cases)
 
 
 post_save.connect(_event_changed, sender=CaseEvent, dispatch_uid="case_latest_event_saved")

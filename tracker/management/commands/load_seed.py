@@ -27,5 +27,5 @@ class Command(BaseCommand):
             call_command("loaddata", str(SEED_FIXTURE), verbosity=options["verbosity"])
             index.rebuild()  # loaddata saves raw, so the search signals leave it to us
             first_versions()  # … and so does the history
-            Case.refresh_latest_event()  # … and the case's date kept from its events
+            Case.refresh_event_dates()  # … and the cases' dates kept from their events
         self.stdout.write(self.style.SUCCESS("Loaded the seed record."))
