@@ -310,8 +310,13 @@ class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
 
     class Meta:
         ordering = [F("date").asc(nulls_last=True), "id"]
-        # The home page's latest events (date descending) and the year filter.
-        indexes = [models.Index(fields=["date", "id"])]
+        indexes = [
+            # The home page's latest events (date descending).
+            models.Index(fields=["date", "id"]),
+            # The case list's year filter: the cases of a year's events, read from the index
+            # alone (with (date, id) each of ~10,000 events a year was read from the table).
+            models.Index(fields=["date", "case"]),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.date_display})"
