@@ -98,6 +98,20 @@ class CaseSortTests(TestCase):
         self.assertEqual(self.undated.latest_event_date, D(2024, 3, 5))
         self.assertEqual(self.undated.first_event_date, D(2024, 3, 5))
 
+    def test_the_year_filter_finds_every_case_with_an_event_in_the_year(self):
+        # Not only by its first or latest event: "Month" (2019 and 2024) is listed for 2019.
+        for year, expected in (
+            (2019, ["Month"]),
+            (2024, ["Day", "Month"]),
+            (2023, ["Year"]),
+            (2010, ["Old"]),
+            (2021, []),
+        ):
+            for sort in ("-date", "date"):
+                with self.subTest(year=year, sort=sort):
+                    response = self.client.get(f"/cases/?year={year}&sort={sort}")
+                    self.assertEqual(sorted(titles(response)), expected)
+
     def test_newest_first_by_default_and_undated_last(self):
         expected = ["Day", "Month", "Year", "Old", "Undated event", "Undated"]
         self.assertEqual(titles(self.client.get("/cases/")), expected)

@@ -12,6 +12,7 @@ import re
 import django_filters
 from django import forms
 from django.conf import settings
+from django.db import connections
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -308,7 +309,17 @@ class CaseFilter(SearchFilterSet):
         return queryset.filter(pk__in=Charge.objects.filter(law=value).values("case_id"))
 
     def filter_year(self, queryset, name, value):
-        return queryset.filter(pk__in=CaseEvent.objects.filter(date__year=value).values("case_id"))
+        cases = queryset.filter(pk__in=CaseEvent.objects.filter(date__year=value).values("case_id"))
+        if connections[queryset.db].vendor == "postgresql":
+            # Implied by the filter (a case's event dates are kept from its events), for the
+            # planner: walking the cases by date, it would test every newer case for an event
+            # in the year before reaching the year's (300 → 70 ms a page at 100,000 cases).
+            # SQLite starts from the year's events anyway, and would only count slower.
+            cases = cases.filter(
+                first_event_date__lte=datetime.date(value, 12, 31),
+                latest_event_date__gte=datetime.date(value, 1, 1),
+            )
+        return cases
 
     def filter_person(self, queryset, name, value):
         """Cases of the public people named `value` (see people_named)."""
