@@ -221,8 +221,16 @@ class Case(CitedModel, PartialDatesMixin, TrackedModel):
         first. One UPDATE, whatever the number of cases; bulk writes that skip signals
         (fixtures, generators) call it.
         """
+        dated = CaseEvent.objects.filter(case=OuterRef("pk"), date__isnull=False)
+        values = {}
+        for name, order in (("latest", ("-date", "-id")), ("first", ("date", "id"))):
+            event = dated.order_by(*order)
+            values[f"{name}_event_date"] = Subquery(event.values("date")[:1])
+            values[f"{name}_event_date_precision"] = models.functions.Coalesce(
+                Subquery(event.values("date_precision")[:1]), models.Value("")
+            )
         cases = cls.objects.all() if case_ids is None else cls.objects.filter(pk__in=case_ids)
-        return cases.update(**event_dates(CaseEvent))
+        return cases.update(**values)
 
     def get_absolute_url(self):
         return detail_url("tracker:case-detail", self.slug)
@@ -335,20 +343,6 @@ class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
     @property
     def date_display(self):
         return self.partial_date("date")
-
-
-def event_dates(event_model):
-    """The values of `Case.refresh_event_dates`' UPDATE: each case's latest and first dated
-    event, as subqueries over `event_model`."""
-    dated = event_model.objects.filter(case=OuterRef("pk"), date__isnull=False)
-    values = {}
-    for name, order in (("latest", ("-date", "-id")), ("first", ("date", "id"))):
-        event = dated.order_by(*order)
-        values[f"{name}_event_date"] = Subquery(event.values("date")[:1])
-        values[f"{name}_event_date_precision"] = models.functions.Coalesce(
-            Subquery(event.values("date_precision")[:1]), models.Value("")
-        )
-    return values
 
 
 def _event_changed(sender, instance, raw=False, **kwargs):
