@@ -23,7 +23,7 @@ from .base import (
     detail_url,
     precision_field,
 )
-from .laws import Law
+from .laws import LAW_LINK_FIELDS, Law
 from .organisations import Organisation
 
 # What a link to a case shows on another record's page: its address, title and status.
@@ -43,9 +43,7 @@ def _charges_shown():
     return (
         Charge.objects.published()
         .select_related("law")
-        .only(
-            "id", "case_id", "law_id", "description", "law__slug", "law__title", "law__short_title"
-        )
+        .only("id", "case_id", "law_id", "description", *(f"law__{n}" for n in LAW_LINK_FIELDS))
     )
 
 

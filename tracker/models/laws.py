@@ -61,6 +61,10 @@ class LawQuerySet(PublishableQuerySet):
         return self.published().prefetch_related("aliases", "amendments", "penalties")
 
 
+# What a link to a law reads: its address and its titles (shown short when it has a short one).
+LAW_LINK_FIELDS = ("id", "slug", "title", "short_title")
+
+
 class Law(AliasedMixin, CitedModel, PartialDatesMixin, TrackedModel):
     """A statute or code article that the state uses against organisations or people."""
 

@@ -24,7 +24,7 @@ from .base import (
     web_address,
     web_address_only,
 )
-from .laws import Law
+from .laws import LAW_LINK_FIELDS, Law
 
 # A designation shown as a mark in a row: its kind and date, linked to its organisation's page.
 DESIGNATION_MARK_FIELDS = (
@@ -145,7 +145,7 @@ class DesignationQuerySet(PublishableQuerySet):
                 "revoked_date",
                 "revoked_date_precision",
                 *(f"organisation__{name}" for name in NAMED_LINK_FIELDS),
-                *(f"law__{name}" for name in ("id", "slug", "title", "short_title")),
+                *(f"law__{name}" for name in LAW_LINK_FIELDS),
             )
         )
 
