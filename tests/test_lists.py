@@ -98,6 +98,22 @@ class CaseSortTests(TestCase):
         self.assertEqual(self.undated.latest_event_date, D(2024, 3, 5))
         self.assertEqual(self.undated.first_event_date, D(2024, 3, 5))
 
+    def test_an_event_moved_twice_leaves_every_case_dated_right(self):
+        # Made here, not loaded: then moved on from the case it was last saved with.
+        event = factories.CaseEventFactory(case=self.undated, date=D(2030, 1, 1))
+        event.case = self.undated_event
+        event.save()
+        event.case = self.old
+        event.save()
+        for case, latest in (
+            (self.undated, None),
+            (self.undated_event, None),
+            (self.old, D(2030, 1, 1)),
+        ):
+            case.refresh_from_db()
+            with self.subTest(case=case.title):
+                self.assertEqual(case.latest_event_date, latest)
+
     def test_the_year_filter_finds_every_case_with_an_event_in_the_year(self):
         # Not only by its first or latest event: "Month" (2019 and 2024) is listed for 2019.
         for year, expected in (

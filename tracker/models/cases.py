@@ -332,10 +332,10 @@ class CaseEvent(CitedModel, PartialDatesMixin, models.Model):
 
     @classmethod
     def from_db(cls, db, field_names, values):
-        """The event as loaded, remembering its case: moved to another case, both cases'
-        event dates are refreshed (`_event_changed`)."""
+        """The event as loaded, remembering the case it is stored under: moved to another
+        case, both cases' event dates are refreshed (`_event_changed`)."""
         event = super().from_db(db, field_names, values)
-        event._loaded_case_id = event.__dict__.get("case_id")
+        event._stored_case_id = event.__dict__.get("case_id")
         return event
 
     @property
@@ -347,8 +347,9 @@ def _event_changed(sender, instance, raw=False, **kwargs):
     """Keep the case's event dates in step with its events (one UPDATE)."""
     if raw:  # loaddata: the case may not be loaded yet; load_seed refreshes them all after
         return
-    cases = {instance.case_id, getattr(instance, "_loaded_case_id", None)} - {None}
+    cases = {instance.case_id, getattr(instance, "_stored_case_id", None)} - {None}
     Case.refresh_event_dates(cases)
+    instance._stored_case_id = instance.case_id  # moved again, this case is the one left
 
 
 post_save.connect(_event_changed, sender=CaseEvent, dispatch_uid="case_latest_event_saved")
