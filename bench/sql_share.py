@@ -1,0 +1,106 @@
+"""How much of a page's time is its SQL: each kind of public page rendered in process, then
+the very statements it ran replayed on a plain sqlite3 connection, every row fetched.
+
+For each kind (every public detail page, every public list over random page numbers) it
+renders --count random addresses through Django's test client with the page cache off, after a
+few others to warm up, capturing the page's queries; then it runs those queries again through
+Python's sqlite3 module, without Django. It prints the median of each and the SQL's share. The
+rest of a page's time is Django's: building and compiling the queries, making model instances,
+rendering templates. With --cold every cache is emptied before each address (as the first
+reader after an editor's save meets a page); by default the parts cached per data version (the
+filter form's selects, a list's count…) stay warm, as in `make bench`'s render-time table.
+
+Run from the repository root on a copy of the synthetic database (SQLite only):
+    SECRET_KEY=$(cat .secret_key) DATABASE_URL=sqlite:////tmp/copy.sqlite3 \\
+        .venv/bin/python bench/sql_share.py [--count 40] [--cold]
+"""
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The test settings: static files without `collectstatic`.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+os.environ["PAGE_CACHE"] = "0"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.cache import caches  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.backends.sqlite3._functions import register  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import NoReverseMatch, reverse  # noqa: E402
+
+from tracker.models.public import public_models  # noqa: E402
+
+
+def addresses(count, rng):
+    """{kind: addresses}: detail pages of random published records, lists at random pages."""
+    found = {}
+    for model in public_models():
+        name = model._meta.model_name
+        published = model.objects.published()
+        if hasattr(model, "get_absolute_url"):
+            pks = list(published.values_list("pk", flat=True))
+            chosen = rng.sample(pks, min(count, len(pks)))
+            urls = [r.get_absolute_url() for r in published.filter(pk__in=chosen)]
+            # A part of another record's page (a designation, an event) is not a page of its own.
+            found[name] = [url for url in urls if "#" not in url]
+        try:
+            path = reverse(f"tracker:{name}-list")
+        except NoReverseMatch:
+            continue
+        found[f"{name} list"] = [f"{path}?page={rng.randint(1, 20)}" for _ in range(count)]
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=40)
+    parser.add_argument("--cold", action="store_true", help="empty every cache before each")
+    parser.add_argument("--seed", type=int, default=14)
+    args = parser.parse_args()
+    if connection.vendor != "sqlite":
+        sys.exit("bench/sql_share.py replays the SQL on SQLite: give it a sqlite:/// DATABASE_URL.")
+    plain = sqlite3.connect(connection.settings_dict["NAME"])
+    register(plain)  # the functions Django adds to SQLite (dates, …), which pages' SQL calls
+    client = Client(HTTP_HOST="localhost")
+    rng = random.Random(args.seed)  # noqa: S311 - a repeatable draw of addresses
+    for kind, urls in addresses(args.count, rng).items():
+        if not urls:
+            continue
+        for url in urls[:3]:
+            client.get(url)
+        page, sql, queries = [], [], 0
+        for url in urls:
+            if args.cold:
+                for cache in caches.all():
+                    cache.clear()
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = client.get(url)
+                page.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, url
+            started = time.perf_counter()
+            for query in captured.captured_queries:
+                plain.execute(query["sql"]).fetchall()
+            sql.append((time.perf_counter() - started) * 1000)
+            queries = max(queries, len(captured.captured_queries))
+        page_ms, sql_ms = statistics.median(page), statistics.median(sql)
+        print(
+            f"{kind:22} page {page_ms:7.2f} ms   its SQL alone {sql_ms:6.2f} ms "
+            f"({sql_ms / page_ms:4.0%})   queries {queries}"
+        )
+
+
+if __name__ == "__main__":
+    main()
