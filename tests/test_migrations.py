@@ -1,9 +1,19 @@
-"""The schema the migrations leave: indexes made by hand (in SQL, per database) included."""
+"""The schema the migrations leave: what they make in SQL, per database (indexes, the search
+engine's tables, triggers and columns), included."""
+
+import importlib
+import re
 
 import pytest
 from django.db import connection
 
 pytestmark = pytest.mark.django_db
+
+# The search engine's own structures (tracker.search.backends), made in SQL by migration 0002:
+# on SQLite, an FTS5 table per kind kept in step with tracker_searchentry by triggers; on
+# PostgreSQL, generated tsvector columns with GIN indexes per kind. Without them a record
+# saved later would be missing from search, or every search would fail.
+SEARCH = importlib.import_module("tracker.migrations.0002_search")
 
 # Indexes Django's model state does not know (NULLS LAST on PostgreSQL, which SQLite refuses;
 # an expression): made in SQL by migrations 0013, 0017, 0018 and 0019. When SQLite adds a
@@ -19,6 +29,39 @@ HAND_MADE_INDEXES = {
         "tracker_source": {"source_list_order_nulls_last"},
     },
 }
+
+
+# What each statement of migration 0002 makes, as (type, name).
+MADE = re.compile(r"^(?:CREATE (VIRTUAL TABLE|TRIGGER|INDEX)|ALTER TABLE \S+ ADD (COLUMN)) (\w+)")
+
+
+def search_structures(vendor):
+    """{(type, name)} of the structures migration 0002 makes on `vendor`, read from its own
+    statements."""
+    statements = {"sqlite": SEARCH.sqlite_statements, "postgresql": SEARCH.postgresql_statements}
+    made = set()
+    for statement in statements[vendor]():
+        if match := MADE.match(statement):
+            kind, column, name = match.groups()
+            made.add(({"VIRTUAL TABLE": "table"}.get(kind) or (kind or column).lower(), name))
+    return made
+
+
+def present_search_structures(cursor, vendor):
+    if vendor == "sqlite":
+        cursor.execute("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        return set(cursor.fetchall())
+    columns = connection.introspection.get_table_description(cursor, "tracker_searchentry")
+    indexes = connection.introspection.get_constraints(cursor, "tracker_searchentry")
+    return {*(("column", column.name) for column in columns), *(("index", i) for i in indexes)}
+
+
+def test_the_search_structures_outlive_every_later_migration():
+    made = search_structures(connection.vendor)
+    assert len(made) >= 12  # the statements were read: tables and triggers, or columns and indexes
+    with connection.cursor() as cursor:
+        missing = made - present_search_structures(cursor, connection.vendor)
+    assert missing == set()
 
 
 def test_indexes_made_by_hand_outlive_every_later_migration():
