@@ -1,11 +1,12 @@
 """How much of a page's time is its SQL: each kind of public page rendered in process, then
 the very statements it ran replayed on a plain sqlite3 connection, every row fetched.
 
-For each kind (every public detail page, every public list over random page numbers) it
-renders --count random addresses through Django's test client with the page cache off, after a
-few others to warm up, capturing the page's queries; then it runs those queries again through
-Python's sqlite3 module, without Django. It prints the median of each and the SQL's share. The
-rest of a page's time is Django's: building and compiling the queries, making model instances,
+For each kind of page of `make bench`'s render-time table (home, every public list over random
+filters and pages, every detail page, search) it renders --count random addresses through
+Django's test client with the page cache off, after a few others to warm up, capturing the
+page's queries; then it runs those queries again through Python's sqlite3 module, without
+Django. It prints the median of each and the SQL's share. The rest of a page's time is
+Django's: building and compiling the queries, making model instances,
 rendering templates. With --cold every cache is emptied before each address (as the first
 reader after an editor's save meets a page); by default the parts cached per data version (the
 filter form's selects, a list's count…) stay warm, as in `make bench`'s render-time table.
@@ -38,29 +39,8 @@ from django.db import connection  # noqa: E402
 from django.db.backends.sqlite3._functions import register  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import NoReverseMatch, reverse  # noqa: E402
 
-from tracker.models.public import public_models  # noqa: E402
-
-
-def addresses(count, rng):
-    """{kind: addresses}: detail pages of random published records, lists at random pages."""
-    found = {}
-    for model in public_models():
-        name = model._meta.model_name
-        published = model.objects.published()
-        if hasattr(model, "get_absolute_url"):
-            pks = list(published.values_list("pk", flat=True))
-            chosen = rng.sample(pks, min(count, len(pks)))
-            urls = [r.get_absolute_url() for r in published.filter(pk__in=chosen)]
-            # A part of another record's page (a designation, an event) is not a page of its own.
-            found[name] = [url for url in urls if "#" not in url]
-        try:
-            path = reverse(f"tracker:{name}-list")
-        except NoReverseMatch:
-            continue
-        found[f"{name} list"] = [f"{path}?page={rng.randint(1, 20)}" for _ in range(count)]
-    return found
+from bench.management.commands.site_benchmark import Command as SiteBenchmark  # noqa: E402
 
 
 def main():
@@ -74,8 +54,11 @@ def main():
     plain = sqlite3.connect(connection.settings_dict["NAME"])
     register(plain)  # the functions Django adds to SQLite (dates, …), which pages' SQL calls
     client = Client(HTTP_HOST="localhost")
-    rng = random.Random(args.seed)  # noqa: S311 - a repeatable draw of addresses
-    for kind, urls in addresses(args.count, rng).items():
+    # The addresses of `make bench`'s render-time table: home, every list (random filters and
+    # pages), every detail page, search.
+    benchmark = SiteBenchmark()
+    benchmark.rng = random.Random(args.seed)  # noqa: S311 - a repeatable draw of addresses
+    for _kind, page_name, urls in benchmark.render_pages(args.count):
         if not urls:
             continue
         for url in urls[:3]:
@@ -97,7 +80,7 @@ def main():
             queries = max(queries, len(captured.captured_queries))
         page_ms, sql_ms = statistics.median(page), statistics.median(sql)
         print(
-            f"{kind:22} page {page_ms:7.2f} ms   its SQL alone {sql_ms:6.2f} ms "
+            f"{page_name:22} page {page_ms:7.2f} ms   its SQL alone {sql_ms:6.2f} ms "
             f"({sql_ms / page_ms:4.0%})   queries {queries}"
         )
 
