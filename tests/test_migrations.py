@@ -32,7 +32,7 @@ HAND_MADE_INDEXES = {
 
 
 # What each statement of migration 0002 makes, as (type, name).
-MADE = re.compile(r"^(?:CREATE (VIRTUAL TABLE|TRIGGER|INDEX)|ALTER TABLE \S+ ADD (COLUMN)) (\w+)")
+MADE = re.compile(r"^(?:CREATE|ALTER TABLE \S+ ADD) (VIRTUAL TABLE|TRIGGER|INDEX|COLUMN) (\w+)")
 
 
 def search_structures(vendor):
@@ -42,8 +42,8 @@ def search_structures(vendor):
     made = set()
     for statement in statements[vendor]():
         if match := MADE.match(statement):
-            kind, column, name = match.groups()
-            made.add(({"VIRTUAL TABLE": "table"}.get(kind) or (kind or column).lower(), name))
+            kind, name = match.groups()
+            made.add(("table" if kind == "VIRTUAL TABLE" else kind.lower(), name))
     return made
 
 
