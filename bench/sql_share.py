@@ -10,10 +10,13 @@ Django's: building and compiling the queries, making model instances,
 rendering templates. With --cold every cache is emptied before each address (as the first
 reader after an editor's save meets a page); by default the parts cached per data version (the
 filter form's selects, a list's count…) stay warm, as in `make bench`'s render-time table.
+With --by-filter it also prints, for each list, the medians per set of filters given (the
+addresses with `?country=…&page=…` apart from those with `?status=…`) and the slowest address
+of each: a filter the database answers slowly (no index for it) stands out.
 
 Run from the repository root on a copy of the synthetic database (SQLite only):
     SECRET_KEY=$(cat .secret_key) DATABASE_URL=sqlite:////tmp/copy.sqlite3 \\
-        .venv/bin/python bench/sql_share.py [--count 40] [--cold]
+        .venv/bin/python bench/sql_share.py [--count 40] [--cold] [--by-filter]
 """
 
 import argparse
@@ -24,6 +27,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # The test settings: static files without `collectstatic`.
@@ -48,6 +52,7 @@ def main():
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--cold", action="store_true", help="empty every cache before each")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--by-filter", action="store_true", help="lists: medians per filter")
     args = parser.parse_args()
     if connection.vendor != "sqlite":
         sys.exit("bench/sql_share.py replays the SQL on SQLite: give it a sqlite:/// DATABASE_URL.")
@@ -58,12 +63,12 @@ def main():
     # pages), every detail page, search.
     benchmark = SiteBenchmark()
     benchmark.rng = random.Random(args.seed)  # noqa: S311 - a repeatable draw of addresses
-    for _kind, page_name, urls in benchmark.render_pages(args.count):
+    for kind, page_name, urls in benchmark.render_pages(args.count):
         if not urls:
             continue
         for url in urls[:3]:
             client.get(url)
-        page, sql, queries = [], [], 0
+        page, sql, queries, by_filter = [], [], 0, {}
         for url in urls:
             if args.cold:
                 for cache in caches.all():
@@ -78,11 +83,27 @@ def main():
                 plain.execute(query["sql"]).fetchall()
             sql.append((time.perf_counter() - started) * 1000)
             queries = max(queries, len(captured.captured_queries))
+            by_filter.setdefault(filters_of(url), []).append((page[-1], sql[-1], url))
         page_ms, sql_ms = statistics.median(page), statistics.median(sql)
         print(
             f"{page_name:22} page {page_ms:7.2f} ms   its SQL alone {sql_ms:6.2f} ms "
             f"({sql_ms / page_ms:4.0%})   queries {queries}"
         )
+        if args.by_filter and kind == "list":
+            for filters, rows in sorted(by_filter.items()):
+                slowest = max(rows)
+                print(
+                    f"  {filters:34} {len(rows):3} addresses   page "
+                    f"{statistics.median(row[0] for row in rows):7.2f} ms   its SQL "
+                    f"{statistics.median(row[1] for row in rows):6.2f} ms   slowest "
+                    f"{slowest[0]:.0f} ms ({slowest[1]:.0f} SQL) {slowest[2]}"
+                )
+
+
+def filters_of(url):
+    """The names of the filters an address gives, sorted, without `page` ("-" for none)."""
+    names = sorted(name for name in parse_qs(urlsplit(url).query) if name != "page")
+    return "&".join(names) or "-"
 
 
 if __name__ == "__main__":

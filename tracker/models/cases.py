@@ -91,6 +91,9 @@ class Person(AliasedMixin, CitedModel, TrackedModel):
         indexes = [
             # The public list: published people in name order, read a page at a time.
             models.Index(fields=["state", "name", "id"]),
+            # The list filtered by role or by country, in name order (as Organisation's).
+            models.Index(fields=["state", "role", "name", "id"], name="person_list_by_role"),
+            models.Index(fields=["state", "country", "name", "id"], name="person_list_by_country"),
             models.Index(fields=["role"]),
             models.Index(fields=["country"]),
         ]

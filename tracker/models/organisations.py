@@ -101,6 +101,12 @@ class Organisation(AliasedMixin, CitedModel, TrackedModel):
         indexes = [
             # The public list: published organisations in name order, a page at a time.
             models.Index(fields=["state", "name", "id"]),
+            # The list filtered by kind or by country, in name order: the page read from the
+            # filter's rows alone, not found by testing every published organisation in turn.
+            models.Index(fields=["state", "kind", "name", "id"], name="organisation_list_by_kind"),
+            models.Index(
+                fields=["state", "country", "name", "id"], name="organisation_list_by_country"
+            ),
             models.Index(fields=["kind"]),
             models.Index(fields=["country"]),
         ]
