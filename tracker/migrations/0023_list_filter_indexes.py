@@ -19,11 +19,11 @@ from django.db import migrations, models
 SOURCE_ORDER = {"sqlite": '"published_date" DESC', "postgresql": '"published_date" DESC NULLS LAST'}
 INDEXES = {
     vendor: [
-        ("case_list_by_country_date", "tracker_case", f'"state", "country", {case_date}, "id"'),
+        ("case_list_by_country_date", "tracker_case", f'"state", "country", {case_order}'),
         (
             "case_list_by_country_status_date",
             "tracker_case",
-            f'"state", "country", "status", {case_date}, "id"',
+            f'"state", "country", "status", {case_order}',
         ),
         ("source_list_by_kind", "tracker_source", f'"kind", {SOURCE_ORDER[vendor]}, "title", "id"'),
         (
@@ -32,9 +32,9 @@ INDEXES = {
             f'"reliability", {SOURCE_ORDER[vendor]}, "title", "id"',
         ),
     ]
-    for vendor, case_date in (
-        ("sqlite", '"latest_event_date"'),
-        ("postgresql", '"latest_event_date" DESC NULLS LAST'),
+    for vendor, case_order in (
+        ("sqlite", '"latest_event_date", "id"'),
+        ("postgresql", '"latest_event_date" DESC NULLS LAST, "id" DESC'),
     )
 }
 # The tables whose new indexes SQLite should weigh (see 0017).
