@@ -568,3 +568,99 @@ class LawCaseCountTests(TestCase):
         assert self.counts() == {"Article A": 2, "Article B": 0}
         factories.ChargeFactory(case=self.cases[2], law=self.other)
         assert self.counts() == {"Article A": 2, "Article B": 1}
+
+
+class CaseRowTests(TestCase):
+    """The case list's rows, drawn in Python (tracker/templatetags/rows.py): every cell the
+    template drew, every value escaped."""
+
+    @classmethod
+    def setUpTestData(cls):
+        person = factories.PersonFactory(name="<i>Anna</i> & Co", slug="anna")
+        law = factories.LawFactory(title="Code <b>284</b>", slug="code-284")
+        cls.full = factories.CaseFactory(
+            title='<script>alert("x")</script>', slug="full", country="BY", status="pretrial",
+            people=[person],
+        )  # fmt: skip
+        factories.ChargeFactory(case=cls.full, law=law, description="<u>organising</u>")
+        factories.CaseEventFactory(case=cls.full, date=D(2024, 3, 1), date_precision="month")
+        factories.CaseFactory(title="Bare", slug="bare", country="", status="unknown")
+
+    def row(self, path, slug):
+        content = self.client.get(path).content.decode()
+        return re.search(rf'<tr>\s*<td[^>]*><a href="[^"]*/cases/{slug}/">.*?</tr>', content, re.S)
+
+    def test_every_cell_is_drawn_and_escaped(self):
+        row = self.row("/cases/", "full").group(0)
+        cells = re.findall(r'<td data-label="([^"]*)">(.*?)</td>', row, re.S)
+        script = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
+        charge = "Code &lt;b&gt;284&lt;/b&gt; — &lt;u&gt;organising&lt;/u&gt;"
+        self.assertEqual(
+            cells,
+            [
+                ("Case", f'<a href="/cases/full/">{script}</a>'),
+                ("People", '<a href="/people/anna/">&lt;i&gt;Anna&lt;/i&gt; &amp; Co</a>'),
+                ("Charges", f"<div>{charge}</div>"),
+                ("Latest event", '<time datetime="2024-03">March 2024</time>'),
+                ("Country", "Belarus"),
+                ("Status", '<span class="badge">In pre-trial detention</span>'),
+            ],
+        )
+
+    def test_empty_cells_show_a_dash(self):
+        row = self.row("/cases/", "bare").group(0)
+        cells = re.findall(r'<td data-label="([^"]*)">(.*?)</td>', row, re.S)
+        self.assertEqual([text for _label, text in cells[1:5]], ["—", "—", "—", "—"])
+
+    def test_labels_and_values_in_the_page_language(self):
+        row = self.row("/ru/cases/", "full").group(0)
+        self.assertIn('data-label="Дело"', row)
+        self.assertIn(">Беларусь</td>", row)
+        self.assertIn('href="/ru/cases/full/"', row)
+
+
+class OrganisationAndDesignationRowTests(TestCase):
+    """The rows of the organisation and designation lists, drawn in Python as the case list's."""
+
+    @classmethod
+    def setUpTestData(cls):
+        org = factories.OrganisationFactory(
+            name="<b>Memo</b>", slug="memo", short_name="M&M", country="RU"
+        )
+        factories.OrganisationAliasFactory(organisation=org, name="<i>Мемо</i>", language="ru")
+        law = factories.LawFactory(title="Law <x>", short_title="", slug="law-x")
+        factories.DesignationFactory(
+            organisation=org, law=law, authority="A & B", revoked_date=D(2026, 1, 2)
+        )
+        factories.DesignationFactory(
+            organisation=org, law=None, authority="", kind="foreign_agent", decision_date=None,
+            register_date=D(2021, 6, 1), register_date_precision="month",
+        )  # fmt: skip
+        factories.OrganisationFactory(name="Plain", slug="plain", country="")
+
+    def cells(self, path, start):
+        content = self.client.get(path).content.decode()
+        rows = re.findall(r"<tr>\s*<td.*?</tr>", content, re.S)
+        row = next(row for row in rows if start in row)
+        return [" ".join(cell.split()) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+    def test_an_organisation_row(self):
+        name, kind, headquarters, designations = self.cells("/organisations/", "/memo/")
+        self.assertIn('<a href="/organisations/memo/">&lt;b&gt;Memo&lt;/b&gt;</a>', name)
+        self.assertIn('<span class="muted">(M&amp;M)</span>', name)
+        self.assertIn('<div class="aliases">also: <span lang="ru">&lt;i&gt;Мемо&lt;/i&gt;', name)
+        self.assertEqual((kind, headquarters), ("NGO", "Russia"))
+        self.assertEqual(designations.count('<span class="badge">'), 2)
+        self.assertEqual(designations.count("mark-unverified"), 2)  # no source confirms them
+        self.assertIn('registered <time datetime="2021-06">June 2021</time>', designations)
+        self.assertEqual(self.cells("/organisations/", "/plain/")[2:], ["—", "—"])
+
+    def test_designation_rows(self):
+        with_law = self.cells("/designations/", ">A &amp; B<")
+        link = r'^<a href="/organisations/memo/#designation-\d+">&lt;b&gt;Memo&lt;/b&gt;</a>$'
+        self.assertRegex(with_law[0], link)
+        self.assertEqual(with_law[2], '<a href="/laws/law-x/">Law &lt;x&gt;</a>')
+        self.assertEqual(with_law[6], '<time datetime="2026-01-02">2 January 2026</time>')
+        without = self.cells("/designations/", "Foreign agent")
+        self.assertEqual([without[2], without[3], without[4], without[6]], ["—", "—", "—", "—"])
+        self.assertEqual(without[5], '<time datetime="2021-06">June 2021</time>')
