@@ -22,10 +22,10 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import DisallowedHost
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.html import format_html
 from django_countries import countries
 
 from tracker.models.base import format_partial_date, partial_date_iso
+from tracker.safe_html import format_html
 
 register = template.Library()
 

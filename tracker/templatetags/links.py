@@ -1,9 +1,9 @@
 """Links to addresses outside the site: only web addresses become links."""
 
 from django import template
-from django.utils.html import format_html
 
 from tracker.models.base import is_web_address
+from tracker.safe_html import format_html
 
 register = template.Library()
 

@@ -7,10 +7,10 @@ its context pushed and its nodes walked, cost more than the rest of a list's row
 """
 
 from django import template
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from tracker.safe_html import format_html
 from tracker.templatetags.citations import evidence_mark
 
 register = template.Library()

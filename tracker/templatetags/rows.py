@@ -13,10 +13,10 @@ through `format_html`, which escapes it. `tests/test_lists.py` checks the cells 
 """
 
 from django import template
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from tracker.safe_html import format_html, format_html_join
 from tracker.templatetags.citations import evidence_mark
 from tracker.templatetags.display import country_name, partial_date
 from tracker.templatetags.marks import aliases_inline
