@@ -36,21 +36,28 @@ DESIGNATION_MARK_FIELDS = (
     "register_date",
     "register_date_precision",
 )
+# A row of the organisation list: a link, its short name, kind and headquarters (not the
+# description, which no row shows).
+ORGANISATION_LIST_FIELDS = (*NAMED_LINK_FIELDS, "short_name", "kind", "country")
 
 
 class OrganisationQuerySet(PublishableQuerySet):
     def for_list(self):
         """Published organisations with their aliases and public designations (no N+1):
         of each designation, what a row shows (its kind, date and evidence)."""
-        return self.published().prefetch_related(
-            Prefetch("aliases", to_attr="public_aliases"),
-            Prefetch(
-                "designations",
-                queryset=Designation.objects.published_with_evidence().only(
-                    *DESIGNATION_MARK_FIELDS
+        return (
+            self.published()
+            .only(*ORGANISATION_LIST_FIELDS)
+            .prefetch_related(
+                Prefetch("aliases", to_attr="public_aliases"),
+                Prefetch(
+                    "designations",
+                    queryset=Designation.objects.published_with_evidence().only(
+                        *DESIGNATION_MARK_FIELDS
+                    ),
+                    to_attr="public_designations",
                 ),
-                to_attr="public_designations",
-            ),
+            )
         )
 
     def for_detail(self):
