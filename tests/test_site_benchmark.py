@@ -18,6 +18,7 @@ from bench.management.commands.site_benchmark import (
     RenderResult,
     WorkloadResult,
     WrkResult,
+    choice_filters,
     combine,
     comparison_table,
     filtered_list_workload,
@@ -32,7 +33,8 @@ from bench.management.commands.site_benchmark import (
 )
 from bench.views import bare_view
 from tests import factories
-from tracker.models import Case
+from tracker.models import Case, Designation, Law
+from tracker.views import CaseListView, DesignationListView, LawListView
 
 WRK_OUTPUT = """\
 Running 3s test @ http://127.0.0.1:8765/cases/
@@ -122,6 +124,14 @@ def test_list_urls_filter_on_values_that_have_rows():
     assert not any("closed" in url or "status=&" in url for url in urls)
     assert all("page=" in url for url in urls)
     assert not any(url.startswith("/cases/?country=RU&page=2") for url in urls)
+
+
+def test_lists_are_drawn_with_their_own_filters():
+    """Random list addresses use the parameters each list takes, for the fields it filters:
+    a model field's name that is no filter (a precision) would show the unfiltered list."""
+    assert choice_filters(DesignationListView, Designation) == {"type": "kind"}
+    assert choice_filters(CaseListView, Case) == {"status": "status", "country": "country"}
+    assert choice_filters(LawListView, Law) == {"kind": "kind", "jurisdiction": "jurisdiction"}
 
 
 def test_verdicts_say_by_how_much():

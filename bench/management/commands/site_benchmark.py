@@ -47,6 +47,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
+import django_filters
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
@@ -54,7 +55,7 @@ from django.db import connection
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, resolve, reverse
 
 from bench import synthetic
 from bench.load_fault import stop
@@ -247,6 +248,19 @@ def search_workload(words, page_size, table):
             for word in words
         ],
     )
+
+
+def choice_filters(view_class, model):
+    """{parameter: field} of the list's filters on a field of `model` with fixed choices: what
+    a reader picks from a select (a filter through a method of its own is left out)."""
+    fields = {field.name for field in model._meta.concrete_fields if field.choices}
+    return {
+        name: filter_.field_name
+        for name, filter_ in view_class.filterset_class.base_filters.items()
+        if isinstance(filter_, django_filters.ChoiceFilter)
+        and filter_.method is None
+        and filter_.field_name in fields
+    }
 
 
 def list_urls(rng, path, counts_by_field, total, page_size, count):
@@ -652,15 +666,12 @@ class Command(BaseCommand):
             except NoReverseMatch:
                 continue
             published = model.objects.published()
-            # Filters on the model's fields with fixed choices (status, country, kind, …).
-            fields = [
-                field.name
-                for field in model._meta.concrete_fields
-                if field.choices and field.name != "state"
-            ]
+            # The list's own filters on the model's fields with fixed choices (status,
+            # country, kind, …), under the names the list takes (a designation's kind is
+            # `type`).
             counts = {
-                field: dict(published.values_list(field).annotate(n=Count("pk")).order_by())
-                for field in fields
+                name: dict(published.values_list(field).annotate(n=Count("pk")).order_by())
+                for name, field in choice_filters(resolve(path).func.view_class, model).items()
             }
             total = published.count()
             pages.append(("list", f"{name}-list", list_urls(rng, path, counts, total, size, count)))
