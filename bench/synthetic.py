@@ -586,7 +586,11 @@ def generate(scale=Scale(), seed=1, log=print):
         DataVersion.bump()
         timings["search index"] = time.perf_counter() - started - sum(timings.values())
         log(f"  search index: {timings['search index']:.1f} s")
-    # Planner statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) would give.
+    # What autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) gives a live database:
+    # planner statistics and, on PostgreSQL, the visibility map, without which a count reads
+    # every row from the table rather than the index alone (the published cases: 32 -> 4 ms).
+    # VACUUM runs outside a transaction only (not in a test's).
+    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
     return timings

@@ -5,6 +5,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from bench import synthetic
 from bench.management.commands import generate_synthetic, search_benchmark
@@ -47,6 +48,26 @@ def test_generator_is_deterministic_and_indexed():
         model.objects.all().delete()
     synthetic.generate(SMALL, log=str)
     assert list(Case.objects.order_by("pk").values_list(*fields)[:20]) == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_leaves_what_autovacuum_would():
+    """Outside a transaction, as `make bench-data` runs it: planner statistics, and on
+    PostgreSQL a vacuum (its visibility map lets a count read an index alone)."""
+    synthetic.generate(SMALL, log=str)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT last_vacuum IS NOT NULL, last_analyze IS NOT NULL "
+                "FROM pg_stat_user_tables WHERE relname = %s",
+                [Case._meta.db_table],
+            )
+            assert cursor.fetchone() == (True, True)
+        else:
+            cursor.execute(
+                "SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = %s", [Case._meta.db_table]
+            )
+            assert cursor.fetchone()[0] > 0
 
 
 def test_the_record_is_spread_as_real_data_is():
