@@ -12,7 +12,7 @@ from django.test import TestCase as DjangoTestCase
 
 from tests import factories
 from tracker.filters import CaseListFilter, DesignationListFilter
-from tracker.models import Case, CaseEvent, Charge, Designation, Law
+from tracker.models import Case, CaseEvent, Charge, Designation, Law, PersonAlias
 from tracker.pagination import CappedPaginator
 
 D = datetime.date
@@ -664,3 +664,65 @@ class OrganisationAndDesignationRowTests(TestCase):
         without = self.cells("/designations/", "Foreign agent")
         self.assertEqual([without[2], without[3], without[4], without[6]], ["—", "—", "—", "—"])
         self.assertEqual(without[5], '<time datetime="2021-06">June 2021</time>')
+
+
+class PersonSourceAndLawRowTests(TestCase):
+    """The rows of the person, source and law lists, drawn in Python as the case list's."""
+
+    @classmethod
+    def setUpTestData(cls):
+        person = factories.PersonFactory(name="<b>Ana</b>", slug="ana", role="lawyer")
+        PersonAlias.objects.create(person=person, name="<i>Анна</i>", language="ru")
+        factories.PersonFactory(name="Nobody", slug="nobody", country="")
+        source = factories.SourceFactory(
+            title="Report <1>", publisher="A & B", state="published", kind="official",
+            reliability="unverified", published_date=D(2024, 3, 1),
+            published_date_precision="month",
+        )  # fmt: skip
+        factories.CitationFactory.for_object(person, source=source)
+        factories.SourceFactory(
+            title="Undated", publisher="", state="published", published_date=None
+        )
+        law = factories.LawFactory(
+            title="Code <A>", short_title="C & A", slug="code-a", number="5<1>",
+            jurisdiction="RU", adopted_date=D(1996, 1, 1), adopted_date_precision="year",
+        )  # fmt: skip
+        factories.ChargeFactory(case=factories.CaseFactory(), law=law)
+        factories.LawFactory(title="Bare", slug="bare", number="", jurisdiction="")
+
+    cells = OrganisationAndDesignationRowTests.cells
+
+    def test_a_person_row(self):
+        name, role, country = self.cells("/people/", "/people/ana/")
+        self.assertIn('<a href="/people/ana/">&lt;b&gt;Ana&lt;/b&gt;</a>', name)
+        self.assertIn('<div class="aliases">also: <span lang="ru">&lt;i&gt;Анна&lt;/i&gt;', name)
+        self.assertEqual((role, country), ("Lawyer", "Russia"))
+        self.assertEqual(self.cells("/people/", "/people/nobody/")[2], "—")
+
+    def test_a_source_row(self):
+        title, publisher, published, kind, grade, cited = self.cells(
+            "/sources/", "Report &lt;1&gt;"
+        )
+        self.assertRegex(title, r'^<a href="/sources/\d+/">Report &lt;1&gt;</a>$')
+        self.assertEqual(publisher, "A &amp; B")
+        self.assertEqual(published, '<time datetime="2024-03">March 2024</time>')
+        self.assertEqual(kind, "Official register or decision")
+        self.assertIn('class="badge badge-unverified"', grade)
+        self.assertEqual(cited, "1")
+        undated = self.cells("/sources/", "Undated")
+        self.assertEqual([undated[1], undated[2], undated[5]], ["—", "—", "0"])
+
+    def test_a_law_row(self):
+        title, number, jurisdiction, adopted, designations, cases = self.cells("/laws/", "/code-a/")
+        self.assertEqual(
+            title,
+            '<a href="/laws/code-a/">Code &lt;A&gt;</a><div class="aliases">C &amp; A</div>',
+        )
+        self.assertEqual((number, jurisdiction), ("5&lt;1&gt;", "Russia"))
+        self.assertEqual(adopted, '<time datetime="1996">1996</time>')
+        self.assertEqual((designations, cases), ("0", "1"))
+        self.assertEqual(self.cells("/laws/", "/bare/")[1:4], ["—", "—", "—"])
+
+    def test_russian_labels(self):
+        content = self.client.get("/ru/people/").content.decode()
+        self.assertIn('data-label="Роль"', content)

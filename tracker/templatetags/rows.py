@@ -1,5 +1,5 @@
-"""The rows of the longest lists (cases, organisations, designations), drawn in Python:
-`{% load rows %}…{% case_rows object_list %}`.
+"""The rows of the public lists (cases, organisations, designations, laws, people, sources),
+drawn in Python: `{% load rows %}…{% case_rows object_list %}`.
 
 Through the template engine each of a page's fifty rows cost a context push, a variable lookup,
 a localisation and an escape per value: the case list's rows took about 3.7 ms a page at
@@ -13,13 +13,14 @@ through `format_html`, which escapes it. `tests/test_lists.py` checks the cells 
 """
 
 from django import template
+from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from tracker.safe_html import format_html, format_html_join
 from tracker.templatetags.citations import evidence_mark
 from tracker.templatetags.display import country_name, partial_date
-from tracker.templatetags.marks import aliases_inline
+from tracker.templatetags.marks import aliases_inline, reliability_badge
 
 register = template.Library()
 
@@ -186,6 +187,127 @@ def designation_rows(designations):
                 partial_date(designation, "register_date", NONE),
                 labels[6],
                 partial_date(designation, "revoked_date", NONE),
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - each row is format_html's, escaped
+
+
+PERSON_ROW = (
+    "\n    <tr>"
+    '\n      <td data-label="{}"><a href="{}">{}</a>{}</td>'
+    '\n      <td data-label="{}">{}</td>'
+    '\n      <td data-label="{}">{}</td>'
+    "\n    </tr>\n  "
+)
+
+
+@register.simple_tag
+def person_rows(people):
+    """The `<tr>` of each person: name (and aliases), role, country."""
+    labels = [gettext("Name"), gettext("Role"), gettext("Country")]
+    also = gettext("also:")
+    rows = []
+    for person in people:
+        aliases = person.public_aliases
+        rows.append(
+            format_html(
+                PERSON_ROW,
+                labels[0],
+                person.get_absolute_url(),
+                person.name,
+                format_html('<div class="aliases">{} {}</div>', also, aliases_inline(aliases))
+                if aliases
+                else "",
+                labels[1],
+                person.get_role_display(),
+                labels[2],
+                country_name(person.country) or NONE,
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - each row is format_html's, escaped
+
+
+SOURCE_ROW = (
+    "\n    <tr>"
+    '\n      <td data-label="{}"><a href="{}">{}</a></td>'
+    '\n      <td data-label="{}">{}</td>'
+    '\n      <td data-label="{}">{}</td>'
+    '\n      <td data-label="{}">{}</td>'
+    '\n      <td data-label="{}">{}</td>'
+    '\n      <td data-label="{}">{}</td>'
+    "\n    </tr>\n  "
+)
+
+
+@register.simple_tag
+def source_rows(sources):
+    """The `<tr>` of each source: title, publisher, date, kind, grade, and how often it is
+    cited (`citation_count`, annotated by `Source.objects.for_list()`)."""
+    labels = [gettext("Source"), gettext("Publisher"), gettext("Published")]
+    labels += [gettext("Kind"), gettext("Reliability"), gettext("Cited")]
+    rows = []
+    for source in sources:
+        rows.append(
+            format_html(
+                SOURCE_ROW,
+                labels[0],
+                source.get_absolute_url(),
+                source.title,
+                labels[1],
+                source.publisher or NONE,
+                labels[2],
+                partial_date(source, "published_date", NONE),
+                labels[3],
+                source.get_kind_display(),
+                labels[4],
+                reliability_badge(source),
+                labels[5],
+                localize(source.citation_count),
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - each row is format_html's, escaped
+
+
+LAW_ROW = (
+    "\n    <tr>"
+    '\n      <td data-label="{}"><a href="{}">{}</a>{}</td>'
+    '\n      <td data-label="{}">{}</td>'
+    '\n      <td data-label="{}">{}</td>'
+    '\n      <td data-label="{}">{}</td>'
+    '\n      <td data-label="{}">{}</td>'
+    '\n      <td data-label="{}">{}</td>'
+    "\n    </tr>\n  "
+)
+
+
+@register.simple_tag
+def law_rows(laws):
+    """The `<tr>` of each law: title (and short title), number, jurisdiction, adoption, and
+    how many designations and cases it has (`designation_count`, `case_count`: see
+    `LawListView`)."""
+    labels = [gettext("Law"), gettext("Number"), gettext("Jurisdiction")]
+    labels += [gettext("Adopted"), gettext("Designations"), gettext("Cases")]
+    rows = []
+    for law in laws:
+        rows.append(
+            format_html(
+                LAW_ROW,
+                labels[0],
+                law.get_absolute_url(),
+                law.title,
+                format_html('<div class="aliases">{}</div>', law.short_title)
+                if law.short_title
+                else "",
+                labels[1],
+                law.number or NONE,
+                labels[2],
+                country_name(law.jurisdiction) or NONE,
+                labels[3],
+                partial_date(law, "adopted_date", NONE),
+                labels[4],
+                localize(law.designation_count),
+                labels[5],
+                localize(law.case_count),
             )
         )
     return mark_safe("".join(rows))  # noqa: S308 - each row is format_html's, escaped
