@@ -65,7 +65,9 @@ class PersonQuerySet(PublishableQuerySet):
                 # Display-only rows: the columns the page shows (a link, a status, charges).
                 queryset=Case.objects.published()
                 .only(*CASE_LINK_FIELDS)
-                .prefetch_related(Prefetch("charges", queryset=_charges_shown())),
+                .prefetch_related(
+                    Prefetch("charges", queryset=_charges_shown(), to_attr="public_charges")
+                ),
                 to_attr="public_cases",
             ),
         )
