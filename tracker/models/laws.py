@@ -49,6 +49,8 @@ class LawQuerySet(PublishableQuerySet):
         from .cases import Case, Charge
         from .public import PublicRule
 
+        # NOT (rule): the rule is made of EXISTS and comparisons of columns that are never
+        # NULL, so it is never NULL, and a case it does not admit is one of these.
         hidden_cases = Case.objects.exclude(PublicRule(Case)).values("pk")
         rows = (
             Charge.objects.filter(law__in=law_ids)
