@@ -1,5 +1,6 @@
 """The home page's parts (tracker.home): right numbers, cached per version of what they show."""
 
+import datetime
 from unittest import mock
 
 from django.core.cache import cache
@@ -117,3 +118,28 @@ class HomeTest(TestCase):
         self.assertNotIn(Case, keyed["home-chart-designations"])
         self.assertNotIn(Case, keyed["home-counts-records"])
         self.assertIn(Case, keyed["home-counts-cited"])
+
+
+@override_settings(PAGE_CACHE=False)
+class LatestDesignationsTest(TestCase):
+    """The newest designations by the date the page shows for each (the decision's, or the
+    register entry's when the decision is undated), as the designation list's default order."""
+
+    @classmethod
+    def setUpTestData(cls):
+        for day in range(1, home.LATEST_SIZE + 1):  # a page of older, dated decisions
+            factories.DesignationFactory(decision_date=datetime.date(2020, 1, day))
+        cls.registered = factories.DesignationFactory(
+            organisation=factories.OrganisationFactory(name="Registered Only"),
+            decision_date=None,
+            register_date=datetime.date(2025, 6, 1),
+        )
+
+    def setUp(self):
+        cache.clear()
+
+    def test_a_recent_register_entry_without_a_decision_date_is_among_the_latest(self):
+        page = self.client.get("/").content.decode()
+        latest = page.split('id="latest-designations"')[1].split("</section>")[0]
+        self.assertIn("Registered Only", latest)
+        self.assertLess(latest.index("Registered Only"), latest.index("2020"))

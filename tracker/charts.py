@@ -22,19 +22,19 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    DateField,
     F,
     Q,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import ExtractYear
 from django.utils.formats import date_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tracker.choices import CaseStatus, DatePrecision, DesignationKind
+from tracker.models.organisations import designation_date
 
 # Bar charts are drawn in a small coordinate space so that their text stays legible when
 # the SVG is scaled down to a phone's width; CSS caps how large they grow on wide screens.
@@ -103,7 +103,7 @@ def designation_year_rows(designations, series=None):
     return (
         designations.order_by()
         .annotate(
-            chart_date=Coalesce("decision_date", "register_date", output_field=DateField()),
+            chart_date=designation_date(),
             chart_precision=Case(
                 When(decision_date__isnull=True, then=F("register_date_precision")),
                 default=F("decision_date_precision"),

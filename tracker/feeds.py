@@ -19,6 +19,7 @@ from tracker import shapes
 from tracker.choices import State
 from tracker.languages import primary_language
 from tracker.models import Case, CaseEvent, Designation
+from tracker.models.organisations import designation_date
 
 # The newest entries a feed carries; the list and its exports give the rest.
 FEED_SIZE = 50
@@ -85,9 +86,7 @@ def _date_note(item, display):
 
 def designation_entries(queryset):
     """The newest designations of `queryset` (from DesignationShape.queryset()), for the feed."""
-    queryset = queryset.annotate(
-        feed_date=Coalesce("decision_date", "register_date"), changed_at=F("updated_at")
-    )
+    queryset = queryset.annotate(feed_date=designation_date(), changed_at=F("updated_at"))
     dated = queryset.filter(feed_date__isnull=False).order_by(F("feed_date").desc(), "-id")
     undated = (
         queryset.filter(feed_date__isnull=True)

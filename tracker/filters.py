@@ -14,7 +14,6 @@ from django import forms
 from django.conf import settings
 from django.db import connections
 from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -45,6 +44,7 @@ from tracker.models import (
     Person,
     Source,
 )
+from tracker.models.organisations import designation_date
 from tracker.models.search import SearchEntry, SearchKind
 
 
@@ -550,7 +550,7 @@ class DesignationListFilter(SortedFilterSet, DesignationFilter):
 
     sort = DateOrdering(
         fields={
-            "date": Coalesce("decision_date", "register_date"),
+            "date": designation_date(),
             "register": F("register_date"),
         },
         choices=[

@@ -110,7 +110,9 @@ def latest():
             .order_by("-date", "-id")
         )
         context = {
-            "latest_designations": mark_evidence(Designation.objects.for_list()[:LATEST_SIZE]),
+            "latest_designations": mark_evidence(
+                Designation.objects.for_list().newest_first()[:LATEST_SIZE]
+            ),
             # EXISTS rather than a join on the case's state, so the (date, id) index drives.
             "latest_events": events[:LATEST_SIZE],
         }

@@ -3,6 +3,7 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -39,6 +40,13 @@ DESIGNATION_MARK_FIELDS = (
 # A row of the organisation list: a link, its short name, kind and headquarters (not the
 # description, which no row shows).
 ORGANISATION_LIST_FIELDS = (*NAMED_LINK_FIELDS, "short_name", "kind", "country")
+
+
+def designation_date():
+    """A designation's date as the site shows, sorts, counts and announces it: its decision's,
+    or its entry in the register's when the decision is undated (`Designation.date_display`).
+    Migration 0019's index `designation_list_by_date` is on it."""
+    return Coalesce("decision_date", "register_date", output_field=models.DateField())
 
 
 class OrganisationQuerySet(PublishableQuerySet):
@@ -161,6 +169,11 @@ class DesignationQuerySet(PublishableQuerySet):
                 *(f"law__{name}" for name in LAW_LINK_FIELDS),
             )
         )
+
+    def newest_first(self):
+        """Newest first by `designation_date()`, undated last, then by id (newest first too):
+        the designation list's default order, read from its index."""
+        return self.order_by(designation_date().desc(nulls_last=True), F("id").desc())
 
     def unpublishable(self):
         """Designations that cite no source yet."""
