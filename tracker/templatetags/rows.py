@@ -7,307 +7,215 @@ a localisation and an escape per value: the case list's rows took about 3.7 ms a
 helpers: addresses, dates, labels). Django's admin draws its change lists' rows the same way
 (`admin_list.items_for_result`).
 
-The cells are what the templates showed, through the same helpers (`detail_url` addresses,
-`partial_date`, `country_name`, the choice labels, the marks), byte for byte; every value goes
-through `format_html`, which escapes it. `tests/test_lists.py` checks the cells and escaping.
+Each list is a tuple of columns, (label, cell): `_rows` draws a `<td>` per column, headed by
+the column's label for narrow screens (README "Phones"), holding what `cell(record)` gives:
+text, which is escaped, or markup made by `format_html`. The cells are what the templates
+showed, through the same helpers (`detail_url` addresses, `partial_date`, `country_name`, the
+choice labels, the marks), byte for byte. `tests/test_lists.py` checks the cells and escaping.
 """
 
 from django import template
 from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from tracker.safe_html import format_html, format_html_join
+from tracker.safe_html import conditional_escape, format_html, format_html_join
 from tracker.templatetags.citations import evidence_mark
 from tracker.templatetags.display import country_name, partial_date
 from tracker.templatetags.marks import aliases_inline, reliability_badge
 
 register = template.Library()
 
-CASE_ROW = (
-    "\n    <tr>"
-    '\n      <td data-label="{}"><a href="{}">{}</a></td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}"><span class="badge">{}</span></td>'
-    "\n    </tr>\n  "
-)
 NONE = "—"  # an empty cell
 LINK = '<a href="{}">{}</a>'
+CELL = '\n      <td data-label="{}">{{}}</td>'
 
 
-@register.simple_tag
-def case_rows(cases):
-    """The `<tr>` of each case: title, people, charges, latest event, country, status."""
-    # The column names, repeated in each cell for narrow screens (README "Phones").
-    labels = [
-        gettext("Case"),
-        gettext("People"),
-        gettext("Charges"),
-        gettext("Latest event"),
-        gettext("Country"),
-        gettext("Status"),
-    ]
-    rows = []
-    for case in cases:
-        people = case.public_people
-        charges = case.public_charges
-        rows.append(
-            format_html(
-                CASE_ROW,
-                labels[0],
-                case.get_absolute_url(),
-                case.title,
-                labels[1],
-                format_html_join(", ", LINK, ((p.get_absolute_url(), p.name) for p in people))
-                if people
-                else NONE,
-                labels[2],
-                format_html_join("", "<div>{}</div>", ((c.label,) for c in charges))
-                if charges
-                else NONE,
-                labels[3],
-                partial_date(case, "latest_event_date", NONE),
-                labels[4],
-                country_name(case.country) or NONE,
-                labels[5],
-                case.get_status_display(),
-            )
-        )
+def _rows(records, columns):
+    """The `<tr>` of each record, a `<td>` per column of `columns`. The labels are the same in
+    every row: escaped once, into the row's format string."""
+    labels = (
+        conditional_escape(str(label)).replace("{", "{{").replace("}", "}}") for label, _ in columns
+    )
+    row = "\n    <tr>" + "".join(CELL.format(label) for label in labels) + "\n    </tr>\n  "
+    cells = [cell for _label, cell in columns]
+    rows = [format_html(row, *[cell(record) for cell in cells]) for record in records]
     return mark_safe("".join(rows))  # noqa: S308 - each row is format_html's, escaped
 
 
-ORGANISATION_ROW = (
-    "\n    <tr>"
-    '\n      <td data-label="{}">'
-    '\n        <a href="{}">{}</a>'
-    "\n        {}"
-    "\n        {}"
-    "\n      </td>"
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">'
-    "\n        {}"
-    "\n      </td>"
-    "\n    </tr>\n  "
+def _link(record, text):
+    return format_html(LINK, record.get_absolute_url(), text)
+
+
+def _aliases(record):
+    """A person's or an organisation's other names, each in its language, or nothing."""
+    aliases = record.public_aliases
+    if not aliases:
+        return ""
+    return format_html(
+        '<div class="aliases">{} {}</div>', gettext("also:"), aliases_inline(aliases)
+    )
+
+
+CASE_COLUMNS = (
+    (_("Case"), lambda case: _link(case, case.title)),
+    (
+        _("People"),
+        lambda case: (
+            format_html_join(
+                ", ",
+                LINK,
+                ((person.get_absolute_url(), person.name) for person in case.public_people),
+            )
+            or NONE
+        ),
+    ),
+    (
+        _("Charges"),
+        lambda case: (
+            format_html_join(
+                "", "<div>{}</div>", ((charge.label,) for charge in case.public_charges)
+            )
+            or NONE
+        ),
+    ),
+    (_("Latest event"), lambda case: partial_date(case, "latest_event_date", NONE)),
+    (_("Country"), lambda case: country_name(case.country) or NONE),
+    (
+        _("Status"),
+        lambda case: format_html('<span class="badge">{}</span>', case.get_status_display()),
+    ),
 )
+
 # One of an organisation's designations in its row.
 DESIGNATION_LINE = (
     '\n        <div><span class="badge">{}</span> {} <span class="muted">{}</span></div>\n        '
 )
 
+ORGANISATION_COLUMNS = (
+    (
+        _("Organisation"),
+        lambda organisation: format_html(
+            '\n        <a href="{}">{}</a>\n        {}\n        {}\n      ',
+            organisation.get_absolute_url(),
+            organisation.name,
+            format_html('<span class="muted">({})</span>', organisation.short_name)
+            if organisation.short_name
+            else "",
+            _aliases(organisation),
+        ),
+    ),
+    (_("Kind"), lambda organisation: organisation.get_kind_display()),
+    (_("Headquarters"), lambda organisation: country_name(organisation.country) or NONE),
+    (
+        _("Designations"),
+        lambda organisation: format_html(
+            "\n        {}\n      ",
+            format_html_join(
+                "",
+                DESIGNATION_LINE,
+                (
+                    (d.get_kind_display(), evidence_mark(d), partial_date(d, "date"))
+                    for d in organisation.public_designations
+                ),
+            )
+            or NONE,
+        ),
+    ),
+)
+
+DESIGNATION_COLUMNS = (
+    (_("Organisation"), lambda designation: _link(designation, designation.organisation.name)),
+    (
+        _("Designation"),
+        lambda designation: format_html(
+            '<span class="badge">{}</span> {}',
+            designation.get_kind_display(),
+            evidence_mark(designation),
+        ),
+    ),
+    (
+        _("Law"),
+        lambda designation: (
+            _link(designation.law, designation.law.short_title or designation.law.title)
+            if designation.law
+            else NONE
+        ),
+    ),
+    (_("Authority"), lambda designation: designation.authority or NONE),
+    (_("Decision"), lambda designation: partial_date(designation, "decision_date", NONE)),
+    (_("Register"), lambda designation: partial_date(designation, "register_date", NONE)),
+    (_("Revoked"), lambda designation: partial_date(designation, "revoked_date", NONE)),
+)
+
+PERSON_COLUMNS = (
+    (_("Name"), lambda person: format_html("{}{}", _link(person, person.name), _aliases(person))),
+    (_("Role"), lambda person: person.get_role_display()),
+    (_("Country"), lambda person: country_name(person.country) or NONE),
+)
+
+# `citation_count` is annotated by `Source.objects.for_list()`.
+SOURCE_COLUMNS = (
+    (_("Source"), lambda source: _link(source, source.title)),
+    (_("Publisher"), lambda source: source.publisher or NONE),
+    (_("Published"), lambda source: partial_date(source, "published_date", NONE)),
+    (_("Kind"), lambda source: source.get_kind_display()),
+    (_("Reliability"), reliability_badge),
+    (_("Cited"), lambda source: localize(source.citation_count)),
+)
+
+# `designation_count` and `case_count` are set by `LawListView`.
+LAW_COLUMNS = (
+    (
+        _("Law"),
+        lambda law: format_html(
+            "{}{}",
+            _link(law, law.title),
+            format_html('<div class="aliases">{}</div>', law.short_title)
+            if law.short_title
+            else "",
+        ),
+    ),
+    (_("Number"), lambda law: law.number or NONE),
+    (_("Jurisdiction"), lambda law: country_name(law.jurisdiction) or NONE),
+    (_("Adopted"), lambda law: partial_date(law, "adopted_date", NONE)),
+    (_("Designations"), lambda law: localize(law.designation_count)),
+    (_("Cases"), lambda law: localize(law.case_count)),
+)
+
+
+@register.simple_tag
+def case_rows(cases):
+    """Title, people, charges, latest event, country, status."""
+    return _rows(cases, CASE_COLUMNS)
+
 
 @register.simple_tag
 def organisation_rows(organisations):
-    """The `<tr>` of each organisation: name (short name, aliases), kind, headquarters, and
-    its designations (kind, evidence, date)."""
-    labels = [gettext("Organisation"), gettext("Kind"), gettext("Headquarters")]
-    labels.append(gettext("Designations"))
-    also = gettext("also:")
-    rows = []
-    for organisation in organisations:
-        aliases = organisation.public_aliases
-        designations = organisation.public_designations
-        rows.append(
-            format_html(
-                ORGANISATION_ROW,
-                labels[0],
-                organisation.get_absolute_url(),
-                organisation.name,
-                format_html('<span class="muted">({})</span>', organisation.short_name)
-                if organisation.short_name
-                else "",
-                format_html('<div class="aliases">{} {}</div>', also, aliases_inline(aliases))
-                if aliases
-                else "",
-                labels[1],
-                organisation.get_kind_display(),
-                labels[2],
-                country_name(organisation.country) or NONE,
-                labels[3],
-                format_html_join(
-                    "",
-                    DESIGNATION_LINE,
-                    (
-                        (d.get_kind_display(), evidence_mark(d), partial_date(d, "date"))
-                        for d in designations
-                    ),
-                )
-                if designations
-                else NONE,
-            )
-        )
-    return mark_safe("".join(rows))  # noqa: S308 - each row is format_html's, escaped
-
-
-DESIGNATION_ROW = (
-    "\n    <tr>"
-    '\n      <td data-label="{}"><a href="{}">{}</a></td>'
-    '\n      <td data-label="{}"><span class="badge">{}</span> {}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    "\n    </tr>\n  "
-)
+    """Name (short name, aliases), kind, headquarters, designations (kind, evidence, date)."""
+    return _rows(organisations, ORGANISATION_COLUMNS)
 
 
 @register.simple_tag
 def designation_rows(designations):
-    """The `<tr>` of each designation: organisation, kind and evidence, law, authority, and
-    the dates of the decision, the register entry and the revocation."""
-    labels = [gettext("Organisation"), gettext("Designation"), gettext("Law")]
-    labels += [gettext("Authority"), gettext("Decision"), gettext("Register"), gettext("Revoked")]
-    rows = []
-    for designation in designations:
-        law = designation.law
-        rows.append(
-            format_html(
-                DESIGNATION_ROW,
-                labels[0],
-                designation.get_absolute_url(),
-                designation.organisation.name,
-                labels[1],
-                designation.get_kind_display(),
-                evidence_mark(designation),
-                labels[2],
-                format_html(
-                    '<a href="{}">{}</a>', law.get_absolute_url(), law.short_title or law.title
-                )
-                if law
-                else NONE,
-                labels[3],
-                designation.authority or NONE,
-                labels[4],
-                partial_date(designation, "decision_date", NONE),
-                labels[5],
-                partial_date(designation, "register_date", NONE),
-                labels[6],
-                partial_date(designation, "revoked_date", NONE),
-            )
-        )
-    return mark_safe("".join(rows))  # noqa: S308 - each row is format_html's, escaped
-
-
-PERSON_ROW = (
-    "\n    <tr>"
-    '\n      <td data-label="{}"><a href="{}">{}</a>{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    "\n    </tr>\n  "
-)
+    """Organisation, kind and evidence, law, authority, decision, register entry, revocation."""
+    return _rows(designations, DESIGNATION_COLUMNS)
 
 
 @register.simple_tag
 def person_rows(people):
-    """The `<tr>` of each person: name (and aliases), role, country."""
-    labels = [gettext("Name"), gettext("Role"), gettext("Country")]
-    also = gettext("also:")
-    rows = []
-    for person in people:
-        aliases = person.public_aliases
-        rows.append(
-            format_html(
-                PERSON_ROW,
-                labels[0],
-                person.get_absolute_url(),
-                person.name,
-                format_html('<div class="aliases">{} {}</div>', also, aliases_inline(aliases))
-                if aliases
-                else "",
-                labels[1],
-                person.get_role_display(),
-                labels[2],
-                country_name(person.country) or NONE,
-            )
-        )
-    return mark_safe("".join(rows))  # noqa: S308 - each row is format_html's, escaped
-
-
-SOURCE_ROW = (
-    "\n    <tr>"
-    '\n      <td data-label="{}"><a href="{}">{}</a></td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    "\n    </tr>\n  "
-)
+    """Name (and aliases), role, country."""
+    return _rows(people, PERSON_COLUMNS)
 
 
 @register.simple_tag
 def source_rows(sources):
-    """The `<tr>` of each source: title, publisher, date, kind, grade, and how often it is
-    cited (`citation_count`, annotated by `Source.objects.for_list()`)."""
-    labels = [gettext("Source"), gettext("Publisher"), gettext("Published")]
-    labels += [gettext("Kind"), gettext("Reliability"), gettext("Cited")]
-    rows = []
-    for source in sources:
-        rows.append(
-            format_html(
-                SOURCE_ROW,
-                labels[0],
-                source.get_absolute_url(),
-                source.title,
-                labels[1],
-                source.publisher or NONE,
-                labels[2],
-                partial_date(source, "published_date", NONE),
-                labels[3],
-                source.get_kind_display(),
-                labels[4],
-                reliability_badge(source),
-                labels[5],
-                localize(source.citation_count),
-            )
-        )
-    return mark_safe("".join(rows))  # noqa: S308 - each row is format_html's, escaped
-
-
-LAW_ROW = (
-    "\n    <tr>"
-    '\n      <td data-label="{}"><a href="{}">{}</a>{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    '\n      <td data-label="{}">{}</td>'
-    "\n    </tr>\n  "
-)
+    """Title, publisher, date, kind, grade, how often it is cited."""
+    return _rows(sources, SOURCE_COLUMNS)
 
 
 @register.simple_tag
 def law_rows(laws):
-    """The `<tr>` of each law: title (and short title), number, jurisdiction, adoption, and
-    how many designations and cases it has (`designation_count`, `case_count`: see
-    `LawListView`)."""
-    labels = [gettext("Law"), gettext("Number"), gettext("Jurisdiction")]
-    labels += [gettext("Adopted"), gettext("Designations"), gettext("Cases")]
-    rows = []
-    for law in laws:
-        rows.append(
-            format_html(
-                LAW_ROW,
-                labels[0],
-                law.get_absolute_url(),
-                law.title,
-                format_html('<div class="aliases">{}</div>', law.short_title)
-                if law.short_title
-                else "",
-                labels[1],
-                law.number or NONE,
-                labels[2],
-                country_name(law.jurisdiction) or NONE,
-                labels[3],
-                partial_date(law, "adopted_date", NONE),
-                labels[4],
-                localize(law.designation_count),
-                labels[5],
-                localize(law.case_count),
-            )
-        )
-    return mark_safe("".join(rows))  # noqa: S308 - each row is format_html's, escaped
+    """Title (and short title), number, jurisdiction, adoption, designations, cases."""
+    return _rows(laws, LAW_COLUMNS)
