@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 SEARCH = importlib.import_module("tracker.migrations.0002_search")
 
 # Indexes Django's model state does not know (NULLS LAST on PostgreSQL, which SQLite refuses;
-# an expression): made in SQL by migrations 0013, 0017, 0018, 0019 and 0023. When SQLite adds a
-# column with a default, Django remakes the table and drops them.
+# an expression): made in SQL by migrations 0013, 0017, 0018, 0019, 0023 and 0024. When SQLite
+# adds a column with a default, Django remakes the table and drops them.
 MADE_ONE_BY_ONE = {
     "sqlite": {"tracker_case": {"case_list_by_date"}},
     "postgresql": {
@@ -26,7 +26,11 @@ MADE_ONE_BY_ONE = {
     },
 }
 # Migrations that list theirs as INDEXES = {vendor: [(name, table, columns)]}.
-MADE_BY_LIST = ("0019_list_date_indexes", "0023_list_filter_indexes")
+MADE_BY_LIST = (
+    "0019_list_date_indexes",
+    "0023_list_filter_indexes",
+    "0024_covering_list_indexes",
+)
 
 
 def hand_made_indexes(vendor):
@@ -77,3 +81,37 @@ def test_indexes_made_by_hand_outlive_every_later_migration():
         for table, names in hand_made_indexes(connection.vendor).items():
             present = set(connection.introspection.get_constraints(cursor, table))
             assert names <= present, f"{table} lost {sorted(names - present)}"
+
+
+def latest_definitions(vendor):
+    """{index name: its columns as the last migration listing it made it}."""
+    columns = {}
+    for migration in MADE_BY_LIST:
+        module = importlib.import_module(f"tracker.migrations.{migration}")
+        columns |= {name: made for name, _table, made in module.INDEXES[vendor]}
+    return columns
+
+
+def index_statements(cursor):
+    """{index name: its CREATE statement as the database keeps it}."""
+    if connection.vendor == "sqlite":
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+    else:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+    return dict(cursor.fetchall())
+
+
+def bare(sql):
+    """SQL without quotes or spaces: PostgreSQL writes its statements back without quotes."""
+    return re.sub(r'[\s"]', "", sql)
+
+
+def test_indexes_made_again_have_their_latest_columns():
+    """An index made again wider (0024 after 0019 and 0023) is the wider one: a list's late
+    pages are tested from it alone."""
+    with connection.cursor() as cursor:
+        statements = index_statements(cursor)
+    for name, columns in latest_definitions(connection.vendor).items():
+        assert bare(statements[name]).endswith(f"({bare(columns)})"), name
+    # The model's own index of the source list holds the filters' columns too.
+    assert bare(statements["source_list_order"]).endswith("state,kind,reliability)")

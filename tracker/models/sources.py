@@ -163,8 +163,14 @@ class Source(PartialDatesMixin, TrackedModel):
             models.Index(fields=["reliability"]),
             # The public list walks sources in its order and stops at a page of public ones,
             # instead of testing every source before sorting them (SQLite puts NULLs last in
-            # a descending index, as the order asks).
-            models.Index(F("published_date").desc(), "title", "id", name="source_list_order"),
+            # a descending index, as the order asks). The state and the filters' columns
+            # follow, so that the rows before a late page are tested from the index alone
+            # (migration 0024).
+            models.Index(
+                F("published_date").desc(),
+                *("title", "id", "state", "kind", "reliability"),
+                name="source_list_order",
+            ),
         ]
 
     def __str__(self):
