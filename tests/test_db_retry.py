@@ -417,23 +417,41 @@ def test_a_small_export_reads_its_rows_in_the_view_where_a_cut_can_be_retried(ex
     assert all(case.title in content for case in cases)
 
 
-def test_postgresql_connections_run_without_jit(monkeypatch):
-    """Compiling the list queries (the visibility rule makes their estimates huge) took seconds."""
+def postgresql_options(monkeypatch, **environ):
+    """The connection options the settings give DATABASE_URL (with `environ` set)."""
     monkeypatch.setenv(
         "DATABASE_URL", "postgres://someone@db.example.org:5432/tracker?options=-c%20x=1"
     )
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
     try:
-        options = importlib.reload(tracker.settings).DATABASES["default"]["OPTIONS"]["options"]
-        assert options.split() == ["-c", "jit=off", "-c", "x=1"]
+        return importlib.reload(tracker.settings).DATABASES["default"]["OPTIONS"]["options"]
     finally:
         monkeypatch.undo()
         importlib.reload(tracker.settings)
 
 
+def test_postgresql_connections_run_without_jit_or_parallel_workers(monkeypatch):
+    """Compiling the list queries (the visibility rule makes their estimates huge) took seconds;
+    workers started for one query take the cores other readers' queries wait for."""
+    options = postgresql_options(monkeypatch)
+    assert options.split() == [
+        *("-c", "jit=off", "-c", "max_parallel_workers_per_gather=0"),
+        *("-c", "x=1"),
+    ]
+
+
+def test_parallel_workers_can_be_allowed(monkeypatch):
+    options = postgresql_options(monkeypatch, DATABASE_PARALLEL_WORKERS="2")
+    assert "max_parallel_workers_per_gather=2" in options.split()
+
+
 @pytest.mark.django_db
-def test_the_database_runs_without_jit():
+def test_the_database_runs_without_jit_or_parallel_workers():
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only")
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
