@@ -197,6 +197,18 @@ def test_render_table_and_summary():
     assert summary(results, ours, theirs, renders) == "Targets met: 6 of 9."
 
 
+def test_render_table_against_the_bare_view():
+    renders = [RenderResult("detail", "case-detail", 25, 3.5, 6.0, 9)]
+    lines = render_table(renders, bare_ms=0.25)
+    assert words(lines[0]).endswith("SQL x bare")
+    assert words(lines[1]) == "bare view - - 0.25 - - - 1x"
+    assert words(lines[2]) == (
+        "case-detail detail 25 3.5 6.0 <= 4 ms met (1.14x of target) 9 met 14x"
+    )
+    # The bare view is no target: the summary counts the pages alone.
+    assert summary([], None, None, renders) == "Targets met: 2 of 2."
+
+
 def test_proc_parsing():
     assert vmrss_mb("Name:\tgunicorn\nVmPeak:\t 99999 kB\nVmRSS:\t   81920 kB\n") == 80
     assert vmrss_mb("Name:\tzombie\n") == 0
@@ -259,9 +271,12 @@ def test_addresses_come_from_the_data_and_render():
     for _, name, urls in pages:
         for url in urls:
             assert client.get(url).status_code == 200, (name, url)
-    renders = command.render_times(1)
+    renders, bare_ms = command.render_times(1)
     assert {render.page for render in renders} == set(names)
     assert all(0 < render.queries <= 20 for render in renders)
+    assert bare_ms is None  # the site's own URLs: no bare view to time
+    with override_settings(ROOT_URLCONF="bench.urls"):
+        assert command.bare_render_ms(client, 1) > 0
 
 
 @pytest.mark.django_db

@@ -55,7 +55,7 @@ from django.db import connection
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
-from django.urls import NoReverseMatch, resolve, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from bench import synthetic
 from bench.load_fault import stop
@@ -391,24 +391,30 @@ def comparison_table(results, ours_export, their_export, bare=None):
     return aligned(rows)
 
 
-def render_table(results):
-    """In-process render times and queries per kind of page, with the targets."""
+def render_table(results, bare_ms=None):
+    """In-process render times and queries per kind of page, with the targets.
+
+    With `bare_ms`, the median time of the bare view in the same run: a first row gives it,
+    and a last column each page's median as a multiple of it, which moves less than the
+    milliseconds from one machine (or hour) to another."""
     rows = [("page", "kind", "URLs", "median ms", "p95 ms", "target", "", "SQL", "")]
+    if bare_ms:
+        rows[0] += ("x bare",)
+        rows.append(("bare view", "-", "-", f"{bare_ms:.2f}", "-", "-", "", "-", "", "1x"))
     for result in results:
         target = RENDER_TARGETS_MS.get(result.kind)
-        rows.append(
-            (
-                result.page,
-                result.kind,
-                result.urls,
-                f"{result.median_ms:.1f}",
-                f"{result.p95_ms:.1f}",
-                f"<= {target} ms" if target else "-",
-                verdict(result.median_ms, target, higher_is_better=False) if target else "",
-                result.queries,
-                "met" if result.queries <= MAX_QUERIES else f"MISSED (> {MAX_QUERIES})",
-            )
+        row = (
+            result.page,
+            result.kind,
+            result.urls,
+            f"{result.median_ms:.1f}",
+            f"{result.p95_ms:.1f}",
+            f"<= {target} ms" if target else "-",
+            verdict(result.median_ms, target, higher_is_better=False) if target else "",
+            result.queries,
+            "met" if result.queries <= MAX_QUERIES else f"MISSED (> {MAX_QUERIES})",
         )
+        rows.append(row + (f"{result.median_ms / bare_ms:.0f}x",) if bare_ms else row)
     return aligned(rows)
 
 
@@ -597,7 +603,9 @@ class Command(BaseCommand):
         self.rng = random.Random(options["seed"])  # noqa: S311 (which addresses, not secrets)
         self.stdout.write(f"Drawing {options['urls']} addresses per workload ...")
         workloads = self.workloads(options["urls"])
-        renders = [] if options["no_render"] else self.render_times(options["render_urls"])
+        renders, render_bare_ms = [], None
+        if not options["no_render"]:
+            renders, render_bare_ms = self.render_times(options["render_urls"])
         connection.close()  # the servers open their own
         datasette_file = self.datasette_source()
         with tempfile.TemporaryDirectory(prefix="site_benchmark_") as workdir:
@@ -609,7 +617,9 @@ class Command(BaseCommand):
                 results, their_export = self.run_datasette(
                     wrk, workloads, results, datasette_file, workdir
                 )
-        self.report(results, ours_export, their_export, bare, renders, datasette_file)
+        self.report(
+            results, ours_export, their_export, bare, (renders, render_bare_ms), datasette_file
+        )
 
     # ------------------------------------------------------------ what is asked for
 
@@ -692,10 +702,12 @@ class Command(BaseCommand):
     # ------------------------------------------------------------ in process
 
     def render_times(self, count):
+        """([RenderResult] per kind of page, the bare view's median ms in the same run)."""
         self.stdout.write(f"Rendering {count} addresses per kind of page in process ...")
         client = Client(HTTP_HOST=HOST, raise_request_exception=True)
         results = []
         with override_settings(PAGE_CACHE=False):
+            bare_ms = self.bare_render_ms(client, count)
             for kind, page, urls in self.render_pages(count):
                 if not urls:
                     continue
@@ -721,7 +733,23 @@ class Command(BaseCommand):
                         queries,
                     )
                 )
-        return results
+        return results, bare_ms
+
+    def bare_render_ms(self, client, count):
+        """The bare view's median time in process (every middleware, no database, no
+        template): the floor of the render-time table. None where it is not served."""
+        try:
+            resolve(BARE_URL)
+        except Resolver404:
+            return None
+        for _ in range(3):
+            self.get_in_process(client, BARE_URL)
+        timings = []
+        for _ in range(max(count, 100)):
+            started = time.perf_counter()
+            self.get_in_process(client, BARE_URL)
+            timings.append((time.perf_counter() - started) * 1000)
+        return statistics.median(timings)
 
     def get_in_process(self, client, url):
         response = client.get(url)
@@ -899,7 +927,8 @@ class Command(BaseCommand):
 
     # ------------------------------------------------------------ report
 
-    def report(self, results, ours_export, their_export, bare, renders, datasette_file):
+    def report(self, results, ours_export, their_export, bare, rendered, datasette_file):
+        renders, render_bare_ms = rendered
         options = self.options
         page_size = settings.PAGE_SIZE
         self.stdout.write(
@@ -926,6 +955,6 @@ class Command(BaseCommand):
                 f"before each kind; SQL: the most queries to render one with it emptied, target "
                 f"<= {MAX_QUERIES}):\n"
             )
-            for line in render_table(renders):
+            for line in render_table(renders, render_bare_ms):
                 self.stdout.write(line)
         self.stdout.write("\n" + summary(results, ours_export, their_export, renders))
