@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from rest_framework import serializers
 
 from tests import factories
@@ -19,11 +20,12 @@ from tracker.models import (
     Charge,
     LawAlias,
     LawAmendment,
+    Organisation,
     OrganisationAlias,
     Penalty,
     PersonAlias,
 )
-from tracker.shapes import SHAPES, PageField, Shape, partial_date
+from tracker.shapes import SHAPES, PageField, Shape, UrlTemplate, absolute_url, partial_date
 
 BASE = "http://testserver"
 
@@ -423,6 +425,34 @@ def test_shapes_write_what_drf_writes(rich, kind):
         expected = serializer(records, many=True, context=context).data
     assert len(written) == len(records) > 1
     assert json.dumps(written) == json.dumps(expected)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("where", ["request", "base_url"])
+def test_pages_are_the_records_own_addresses(rich, language, where):
+    """PageField writes a page's address from a template per model (UrlTemplate): it is the
+    record's own get_absolute_url(), made absolute, in the language of the request and for
+    the site of the context."""
+    populate(2, 0)
+    if where == "request":
+        context = {"request": RequestFactory().get("/")}
+    else:
+        context = {"base_url": "https://tracker.example.org"}
+    with translation.override(language):
+        for kind, serializer in SHAPES.items():
+            records = list(serializer.queryset())
+            assert records, kind
+            (page,) = (n for n, f in serializer().fields.items() if isinstance(f, PageField))
+            written = serializer(records, many=True, context=context).data
+            for record, data in zip(records, written, strict=True):
+                assert data[page] == absolute_url(record.get_absolute_url(), context), kind
+                assert ("/ru/" in data[page]) == (language == "ru"), data[page]
+
+
+def test_a_key_reverse_would_quote_is_not_written_from_the_template():
+    template = UrlTemplate(Organisation, {"base_url": BASE})
+    assert template.url(Organisation(pk=1, slug="erc")) == f"{BASE}/organisations/erc/"
+    assert template.url(Organisation(pk=1, slug="e r c")) is None
 
 
 def populate(n, start):

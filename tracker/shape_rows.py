@@ -30,7 +30,7 @@ import itertools
 import re
 from urllib.parse import quote
 
-from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import models
 from django.db.models import (
     Expression,
@@ -67,8 +67,6 @@ from tracker.models.public import ContentTypeId
 CHUNK_SIZE = 2500
 # At most this many property values are kept between chunks (see _PartColumns._rows).
 MAX_KNOWN = 10_000
-# Stand-ins for a record's id and slugs while its URL template is built (see _UrlTemplate).
-PK_MARK = 987654321
 OWNER = "export_owner"
 URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted
 
@@ -136,40 +134,6 @@ def _chunks(iterable, size=None):
     size = size or CHUNK_SIZE
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
-
-
-class _UrlTemplate:
-    """A model's absolute page URLs from one `get_absolute_url()` call: the record, and the
-    records its URL is built from (a designation's organisation), get stand-in ids and
-    slugs; each row's URL is the template with its own values in their place."""
-
-    def __init__(self, model, context):
-        marks = {}
-        instance = model(pk=PK_MARK)
-        marks["pk"] = str(PK_MARK)
-        if _has_field(model, "slug"):
-            instance.slug = marks["slug"] = "zzslugzz"
-        for number, field in enumerate(model._meta.concrete_fields, start=1):
-            if not field.many_to_one:
-                continue
-            related = field.related_model(pk=PK_MARK + number)
-            marks[f"{field.name}_id"] = str(PK_MARK + number)
-            if _has_field(field.related_model, "slug"):
-                related.slug = marks[f"{field.name}__slug"] = f"zz{number}slugzz"
-            setattr(instance, field.name, related)
-        template = shapes.absolute_url(instance.get_absolute_url(), context)
-        self.marks = {mark: lookup for lookup, mark in marks.items() if mark in template}
-        self.lookups = list(self.marks.values())
-        self.template = template
-        self.pattern = re.compile("|".join(re.escape(mark) for mark in self.marks) or "(?!)")
-
-
-def _has_field(model, name):
-    try:
-        model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
 
 
 # Serializer fields that write a value of these model fields as the database gives it (a str
@@ -396,16 +360,12 @@ def _value_column(name, field, serializer, model, plan):  # noqa: C901, PLR0911
     if isinstance(field, shapes.TypeField):
         return lambda columns, extras, count: [field.value] * count
     if isinstance(field, shapes.PageField):
-        url = _UrlTemplate(model, plan.context)
+        url = shapes.UrlTemplate(model, plan.context)
         plan._need(*url.lookups)
-        pieces = url.pattern.split(url.template)
-        template = "{}".join(piece.replace("{", "{{").replace("}", "}}") for piece in pieces)
-        marks = url.pattern.findall(url.template)
-        lookups = [url.marks[mark] for mark in marks]
-        if not lookups:  # the same page for every record
+        if not url.lookups:  # the same page for every record
             return lambda columns, extras, count: [url.template] * count
         return lambda columns, extras, count: list(
-            map(template.format, *(_quoted(columns[lookup]) for lookup in lookups))
+            map(url.format, *(_quoted(columns[lookup]) for lookup in url.lookups))
         )
     if isinstance(field, shapes.EvidenceField):
         if not issubclass(model, CitedModel):

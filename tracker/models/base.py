@@ -42,7 +42,7 @@ def is_web_address(url):
 
 
 # Keys that reverse() puts in an address as they are (a slug or a number needs no quoting).
-_PLAIN_KEY = re.compile(r"[-a-zA-Z0-9_]+")
+PLAIN_KEY = re.compile(r"[-a-zA-Z0-9_]+")
 _PLACEHOLDER = "987654321987654321"  # a key every pattern takes: slugs and ids
 _address_parts = {}
 
@@ -55,7 +55,7 @@ def detail_url(view_name, key):
     once per view, language, script prefix and URLconf: a list of fifty rows links each row
     (and its people, laws…) without running reverse() each time."""
     key = str(key)
-    if not _PLAIN_KEY.fullmatch(key):
+    if not PLAIN_KEY.fullmatch(key):
         return reverse(view_name, args=[key])
     context = (view_name, get_language(), get_script_prefix(), get_urlconf())
     parts = _address_parts.get(context)
