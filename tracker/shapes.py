@@ -111,7 +111,9 @@ class UrlTemplate:
 
     `lookups` are the values the URL is made of, in order (`pk`, `slug`, `organisation__slug`…);
     `format(*values)` fills them in. Values must be written as reverse() writes them: `url()`
-    gives None for a record with a value reverse() would quote."""
+    gives None for a record with a value reverse() would quote. An address made of any other
+    value would come out the same for every record: `tests/test_shapes.py` compares every
+    shape's pages with the records' own `get_absolute_url()`."""
 
     def __init__(self, model, context):
         marks = {}
