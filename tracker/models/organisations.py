@@ -45,7 +45,8 @@ ORGANISATION_LIST_FIELDS = (*NAMED_LINK_FIELDS, "short_name", "kind", "country")
 def designation_date():
     """A designation's date as the site shows, sorts, counts and announces it: its decision's,
     or its entry in the register's when the decision is undated (`Designation.date_display`).
-    Migration 0019's index `designation_list_by_date` is on it."""
+    The list's indexes are on it: `designation_list_by_date` (0019, widened by 0024) and
+    `designation_list_by_kind` (0024)."""
     return Coalesce("decision_date", "register_date", output_field=models.DateField())
 
 

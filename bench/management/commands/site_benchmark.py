@@ -618,7 +618,7 @@ class Command(BaseCommand):
                     wrk, workloads, results, datasette_file, workdir
                 )
         self.report(
-            results, ours_export, their_export, bare, (renders, render_bare_ms), datasette_file
+            results, ours_export, their_export, bare, renders, render_bare_ms, datasette_file
         )
 
     # ------------------------------------------------------------ what is asked for
@@ -927,8 +927,9 @@ class Command(BaseCommand):
 
     # ------------------------------------------------------------ report
 
-    def report(self, results, ours_export, their_export, bare, rendered, datasette_file):
-        renders, render_bare_ms = rendered
+    def report(
+        self, results, ours_export, their_export, bare, renders, render_bare_ms, datasette_file
+    ):
         options = self.options
         page_size = settings.PAGE_SIZE
         self.stdout.write(
