@@ -33,13 +33,18 @@ MADE_BY_LIST = (
 )
 
 
+def listed_indexes(vendor):
+    """(name, table, columns) of every index the migrations of MADE_BY_LIST make on `vendor`,
+    in the order they make them."""
+    for migration in MADE_BY_LIST:
+        yield from importlib.import_module(f"tracker.migrations.{migration}").INDEXES[vendor]
+
+
 def hand_made_indexes(vendor):
     """{table: {index name}} of the indexes made in SQL on `vendor`."""
     indexes = {table: set(names) for table, names in MADE_ONE_BY_ONE[vendor].items()}
-    for migration in MADE_BY_LIST:
-        module = importlib.import_module(f"tracker.migrations.{migration}")
-        for name, table, _columns in module.INDEXES[vendor]:
-            indexes.setdefault(table, set()).add(name)
+    for name, table, _columns in listed_indexes(vendor):
+        indexes.setdefault(table, set()).add(name)
     return indexes
 
 
@@ -85,11 +90,7 @@ def test_indexes_made_by_hand_outlive_every_later_migration():
 
 def latest_definitions(vendor):
     """{index name: its columns as the last migration listing it made it}."""
-    columns = {}
-    for migration in MADE_BY_LIST:
-        module = importlib.import_module(f"tracker.migrations.{migration}")
-        columns |= {name: made for name, _table, made in module.INDEXES[vendor]}
-    return columns
+    return {name: columns for name, _table, columns in listed_indexes(vendor)}
 
 
 def index_statements(cursor):
