@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from tests import factories
 from tracker import caching
 from tracker.choices import State
-from tracker.models import Case, DataVersion, Law, Organisation
+from tracker.models import Case, DataVersion, Law, Organisation, Source
 
 TITLE = "Trial of the Memorial lawyers"
 
@@ -157,6 +157,21 @@ class OtherTablesLeaveKeptPagesValid(CachedPages):
         pages = self.warm("/organisations/memorial/")  # it shows the case: rendered again
         self.person.aliases.create(name="Another name")
         self.assert_cached("/organisations/memorial/", pages["/organisations/memorial/"])
+
+    def test_citations_of_one_kind_leave_pages_valid_when_another_kind_changes(self):
+        """A feed of designations shows their citations, tested against the designations'
+        rule alone (`published(cited=…)`): an edit to a case leaves it kept, an edit to a
+        cited source does not."""
+        designation = factories.DesignationFactory(organisation=self.memorial, law=self.law)
+        citation = factories.CitationFactory.for_object(designation)
+        urls = ["/feeds/designations/"]
+        pages = self.warm(*urls)
+        Case.objects.filter(pk=self.case.pk).update(title="Trial renamed")
+        for url in urls:
+            self.assert_cached(url, pages[url])
+        Source.objects.filter(pk=citation.source_id).update(url="https://example.org/moved")
+        for url, response in self.assert_fresh(pages).items():
+            self.assertIn(b"https://example.org/moved", response.getvalue(), url)
 
     def test_a_repeat_visit_to_a_still_valid_page_gets_304(self):
         page = self.warm("/people/")["/people/"]

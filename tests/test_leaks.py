@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit
 
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import models
 from django.test import Client, TestCase, override_settings
@@ -46,7 +47,13 @@ from tracker.models import (
     PersonAlias,
     Source,
 )
-from tracker.models.public import has_state, is_public, owner_fields, public_models
+from tracker.models.public import (
+    cited_models,
+    has_state,
+    is_public,
+    owner_fields,
+    public_models,
+)
 
 # Every export format, and the Atom feed (lists without one show the page and say so).
 FORMATS = [*EXPORTERS, "atom"]
@@ -164,9 +171,7 @@ class World:
 
 
 def body(response):
-    if response.streaming:
-        return b"".join(response.streaming_content).decode()
-    return response.content.decode()
+    return response.getvalue().decode()
 
 
 def without_echo_of(text, values):
@@ -474,6 +479,20 @@ class LeakTests(TestCase):
             public = set(model.objects.published().values_list("pk", flat=True))
             for record in model.objects.all():
                 self.assertEqual(is_public(record), record.pk in public, (model, record.pk))
+
+    def test_the_rule_for_citations_of_one_kind_is_the_rule_for_those_citations(self):
+        """`published(cited=M)` tests only M's rule: the same rows as the whole rule keeps of
+        the citations of M's records, hidden ones among them left out."""
+        for model in cited_models():
+            of_model = Citation.objects.filter(
+                content_type=ContentType.objects.get_for_model(model)
+            )
+            with self.subTest(model=model.__name__):
+                public = set(Citation.objects.published().values_list("pk", flat=True))
+                expected = set(of_model.filter(pk__in=public).values_list("pk", flat=True))
+                found = set(Citation.objects.published(cited=model).values_list("pk", flat=True))
+                self.assertEqual(found, expected)
+                self.assertTrue(of_model.exclude(pk__in=public).exists())  # something to hide
 
     def test_hidden_record_pages_are_not_found(self):
         for record in self.world.hidden:

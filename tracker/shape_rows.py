@@ -176,7 +176,7 @@ def _cited_sources(model):
     if Citation._meta.ordering != ["id"]:
         raise ImproperlyConfigured("_cited_sources orders citations by id, as Citation does")
     sources = (
-        shapes.published(Citation)
+        shapes.published(Citation, cited=model)
         .filter(content_type=ContentTypeId(model), object_id=OuterRef("pk"))
         .order_by()
         .values("source_id")

@@ -175,6 +175,9 @@ def partial_date(value, precision):
 def published(model, **related):
     """A Prefetch queryset of `model`'s public rows (with `related` lookups for nesting).
 
+    `cited=<model>` for citations: those of records of that model, tested against its rule
+    alone (`PublicQuerySet.published`).
+
     `linked=<link shape>` (NamedLink, TitledLink) for rows found through a many-to-many
     link (a person's cases, a case's people), which a shape writes only as links: only the
     link's columns and the slug of its page are loaded, without evidence, sorted once found
@@ -185,6 +188,8 @@ def published(model, **related):
         return sorted_once_found(model.objects.published()).only(*columns, "slug")
     if issubclass(model, CitedModel):
         queryset = model.objects.published_with_evidence()
+    elif related.get("cited"):
+        queryset = model.objects.published(cited=related["cited"])
     else:
         queryset = model.objects.published()
     if related.get("select"):
@@ -222,11 +227,13 @@ def sorted_once_found(queryset):
     return queryset.order_by(key.desc() if first.startswith("-") else key.asc(), *rest)
 
 
-def public_citations():
-    """The public citations of the records being loaded, with their sources (one query)."""
+def public_citations(model):
+    """The public citations of the records of `model` being loaded, with their sources (one
+    query). Tested against the rule of `model` alone: an export of laws reads none of the
+    tables of cases, and is not made stale by an edit to one."""
     return Prefetch(
         "citations",
-        queryset=published(Citation, select=["source"]),
+        queryset=published(Citation, cited=model, select=["source"]),
         to_attr="public_citations",
     )
 
@@ -551,7 +558,7 @@ class DesignationShape(RecordShape):
         return (
             Designation.objects.published_with_evidence()
             .select_related("organisation", "law")
-            .prefetch_related(public_citations())
+            .prefetch_related(public_citations(Designation))
         )
 
 
@@ -589,10 +596,10 @@ class OrganisationShape(RecordShape):
     def queryset(cls):
         return Organisation.objects.published_with_evidence().prefetch_related(
             Prefetch("aliases", published(OrganisationAlias), to_attr="public_aliases"),
-            public_citations(),
+            public_citations(Organisation),
             Prefetch(
                 "designations",
-                published(Designation, select=["law"], prefetch=[public_citations()]),
+                published(Designation, select=["law"], prefetch=[public_citations(Designation)]),
                 to_attr="public_designations",
             ),
         )
@@ -651,15 +658,15 @@ class LawShape(RecordShape):
     def queryset(cls):
         return Law.objects.published_with_evidence().prefetch_related(
             Prefetch("aliases", published(LawAlias), to_attr="public_aliases"),
-            public_citations(),
+            public_citations(Law),
             Prefetch(
                 "amendments",
-                published(LawAmendment, prefetch=[public_citations()]),
+                published(LawAmendment, prefetch=[public_citations(LawAmendment)]),
                 to_attr="public_amendments",
             ),
             Prefetch(
                 "penalties",
-                published(Penalty, prefetch=[public_citations()]),
+                published(Penalty, prefetch=[public_citations(Penalty)]),
                 to_attr="public_penalties",
             ),
         )
@@ -700,7 +707,7 @@ class CaseEventShape(RecordShape):
         return (
             CaseEvent.objects.published_with_evidence()
             .select_related("case")
-            .prefetch_related(public_citations())
+            .prefetch_related(public_citations(CaseEvent))
         )
 
 
@@ -747,10 +754,10 @@ class CaseShape(RecordShape):
             Prefetch("charges", published(Charge, select=["law"]), to_attr="public_charges"),
             Prefetch(
                 "events",
-                published(CaseEvent, prefetch=[public_citations()]),
+                published(CaseEvent, prefetch=[public_citations(CaseEvent)]),
                 to_attr="public_events",
             ),
-            public_citations(),
+            public_citations(Case),
         )
 
 
@@ -777,7 +784,7 @@ class PersonShape(RecordShape):
         return Person.objects.published_with_evidence().prefetch_related(
             Prefetch("aliases", published(PersonAlias), to_attr="public_aliases"),
             Prefetch("cases", published(Case, linked=TitledLink), to_attr="public_cases"),
-            public_citations(),
+            public_citations(Person),
         )
 
 

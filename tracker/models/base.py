@@ -117,12 +117,13 @@ def needs_publish_permission(old_state, new_state):
 class PublicQuerySet(models.QuerySet):
     """Any model that can appear publicly: `published()` is what the public may see."""
 
-    def published(self):
+    def published(self, cited=None):
         """The rows the public may see, by the one rule of `tracker.models.public` (compiled
-        once: `PublicRule`)."""
+        once: `PublicRule`). `cited` (citations only): the public citations of records of
+        that model, tested against that model's rule alone (`public_condition`)."""
         from .public import PublicRule
 
-        return self.filter(PublicRule(self.model))
+        return self.filter(PublicRule(self.model, cited=cited))
 
     def with_evidence(self):
         """Annotate `evidence_confirmed` on a cited model's rows: the rule of

@@ -54,7 +54,8 @@ def confirming_citations(model, rows_are_public=False):
 
     # Only public citations count: a citation the public cannot see (e.g. of a draft
     # record) must never make anything look confirmed.
-    citations = Citation.objects.all() if rows_are_public else Citation.objects.published()
+    everyone = Citation.objects.all()
+    citations = everyone if rows_are_public else Citation.objects.published(cited=model)
     return citations.filter(content_type=ContentTypeId(model)).exclude(
         source__reliability=Reliability.UNVERIFIED
     )

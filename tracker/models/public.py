@@ -102,19 +102,26 @@ def public_dependencies(*models):
     return tuple(found)
 
 
-def public_condition(model):
+def public_condition(model, cited=None):
     """A Q matching the public rows of `model` (see the module docstring).
 
     Owners are tested with EXISTS on their primary key rather than joins, so that the
     database can walk the index of whatever the page orders by and test each row.
+
+    `cited` (a cited model) narrows a generic owner (a citation's cited record) to records of
+    that model: the rows of `model` that are public *and* part of a `cited` record. The
+    condition then names only the tables that decide whether such a record is public, so a
+    page reading the citations of laws does not depend on the tables of cases.
     """
+    if cited is not None and not _names_generic_owner(model):
+        raise ValueError(f"{model.__name__} is not part of a record of any model")
     condition = Q()
     if has_state(model):
         condition &= Q(state=State.PUBLISHED)
     for name in owner_fields(model):
         field = model._meta.get_field(name)
         if isinstance(field, GenericForeignKey):
-            condition &= _generic_public_condition(field)
+            condition &= _generic_public_condition(field, cited)
             continue
         related = field.related_model
         public = Exists(_public_rows(related).filter(pk=OuterRef(field.attname)))
@@ -150,13 +157,15 @@ class PublicRule(Expression):
     conditional = True
     output_field = models.BooleanField()
 
-    def __init__(self, model, alias=None):
+    def __init__(self, model, alias=None, cited=None):
         super().__init__()
         self.model = model
         self.alias = alias
+        self.cited = cited  # see public_condition
 
     def __repr__(self):
-        return f"{type(self).__name__}({self.model.__name__}, {self.alias!r})"
+        cited = f", cited={self.cited.__name__}" if self.cited else ""
+        return f"{type(self).__name__}({self.model.__name__}, {self.alias!r}{cited})"
 
     def resolve_expression(self, query=None, *args, **kwargs):
         resolved = self.copy()
@@ -172,7 +181,7 @@ class PublicRule(Expression):
         return []
 
     def as_sql(self, compiler, connection):
-        sql, params = compiled_public_condition(self.model, connection)
+        sql, params = compiled_public_condition(self.model, connection, self.cited)
         return sql.replace(_ROW, compiler.quote_name_unless_alias(self.alias)), list(params)
 
 
@@ -183,15 +192,16 @@ _SUBQUERY_ALIAS = re.compile(r'(?<![\w"])([A-Z]+[0-9]+)(?![\w"])')
 _compiled = {}
 
 
-def compiled_public_condition(model, connection):
-    """(sql, params) of `public_condition(model)`, with the row named `_ROW`.
+def compiled_public_condition(model, connection, cited=None):
+    """(sql, params) of `public_condition(model, cited)`, with the row named `_ROW`.
 
-    Kept per model and database connection, and per the content type ids it names (a database
-    that is flushed and filled again may number them anew)."""
-    key = (model, connection.alias, connection.vendor, _content_type_ids(model, connection))
+    Kept per model (and cited model) and database connection, and per the content type ids it
+    names (a database that is flushed and filled again may number them anew)."""
+    types = _content_type_ids(model, connection)
+    key = (model, cited, connection.alias, connection.vendor, types)
     found = _compiled.get(key)
     if found is None:
-        query = model.objects.filter(public_condition(model)).query
+        query = model.objects.filter(public_condition(model, cited)).query
         compiler = query.get_compiler(connection=connection)
         sql, params = compiler.compile(query.where)
         table = compiler.quote_name_unless_alias(model._meta.db_table)
@@ -228,10 +238,13 @@ class ContentTypeId(Expression):
         return "%s", [manager.get_for_model(self.model).pk]
 
 
-def _generic_public_condition(field):
-    """Public when the object the generic key points at is public, whatever its model."""
+def _generic_public_condition(field, cited=None):
+    """Public when the object the generic key points at is public, whatever its model (or, with
+    `cited`, when it is a public record of that model)."""
+    if cited is not None and cited not in cited_models():
+        raise ValueError(f"{cited.__name__} records cite no sources")
     condition = Q(pk__in=[])
-    for model in cited_models():
+    for model in cited_models() if cited is None else (cited,):
         ct_column = field.model._meta.get_field(field.ct_field).attname
         condition |= Q(**{ct_column: ContentTypeId(model)}) & Exists(
             _public_rows(model).filter(pk=OuterRef(field.fk_field))
@@ -275,6 +288,12 @@ def public_without(source, citation):
         return True
     others = Citation.objects.published().filter(source=source).exclude(pk=citation.pk)
     return others.exists()
+
+
+def _names_generic_owner(model):
+    return any(
+        isinstance(model._meta.get_field(name), GenericForeignKey) for name in owner_fields(model)
+    )
 
 
 @functools.cache
