@@ -46,9 +46,7 @@ def memorial():
 def get(client, url, **headers):
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, headers=headers)
-        response.body = (
-            b"".join(response.streaming_content) if response.streaming else response.content
-        ).decode()
+        response.body = (response.getvalue()).decode()
     return response, len(captured)
 
 
@@ -90,13 +88,38 @@ def test_second_reader_is_served_the_rendered_page_from_the_cache(client, memori
     assert second["ETag"] == first["ETag"]
 
 
-def test_exports_revalidate_but_are_streamed_not_kept(client, memorial):
-    first, queries = get(client, "/organisations/?format=csv")
+@pytest.mark.parametrize("export_format", ["csv", "json", "jsonl"])
+def test_a_whole_export_is_kept_as_a_page_is_with_its_name(client, memorial, export_format):
+    """An export read whole in the view is an answer like a page's: kept, with its own
+    headers, and a Content-Length."""
+    url = f"/organisations/?format={export_format}"
+    first, queries = get(client, url)
+    assert not first.streaming
     assert "Memorial" in first.body
-    assert get(client, "/organisations/?format=csv")[1] == queries
-    assert (
-        get(client, "/organisations/?format=csv", if_none_match=first["ETag"])[0].status_code == 304
-    )
+    assert int(first["Content-Length"]) == len(first.content)
+    again, queries_again = get(client, url)
+    assert queries_again == 1  # the versions
+    assert again.body == first.body
+    for header in ("Content-Type", "Content-Disposition", "ETag"):
+        assert again[header] == first[header], header
+    assert get(client, url, if_none_match=first["ETag"])[0].status_code == 304
+
+
+@pytest.mark.parametrize("export_format", ["csv", "json", "jsonl"])
+def test_a_streamed_export_revalidates_but_is_not_kept(
+    client, memorial, export_format, monkeypatch
+):
+    from tracker import exports, shape_rows
+
+    factories.OrganisationFactory(name="Second")
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 1)  # more records than a chunk: streamed
+    monkeypatch.setattr(shape_rows, "CHUNK_SIZE", 1)
+    url = f"/organisations/?format={export_format}"
+    first, queries = get(client, url)
+    assert first.streaming
+    assert "Memorial" in first.body and "Second" in first.body
+    assert get(client, url)[1] == queries
+    assert get(client, url, if_none_match=first["ETag"])[0].status_code == 304
 
 
 def test_editors_always_get_fresh_uncached_pages(client, editor_client, memorial):

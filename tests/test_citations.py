@@ -240,13 +240,13 @@ class EvidenceMarkTests(TestCase):
     def test_exports_carry_evidence(self):
         response = self.client.get("/designations/?format=csv")
         self.assertEqual(response.status_code, 200)
-        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        text = response.getvalue().decode("utf-8-sig")
         rows = list(csv.DictReader(io.StringIO(text)))
         by_id = {int(row["id"]): row["evidence"] for row in rows}
         self.assertEqual(by_id[self.memorial_designation.pk], "unverified")
         self.assertEqual(by_id[self.amnesty_designation.pk], "confirmed")
         response = self.client.get("/designations/?format=json")
-        data = json.loads(b"".join(response.streaming_content))
+        data = json.loads(response.getvalue())
         records = data if isinstance(data, list) else data["results"]
         by_id = {record["id"]: record["evidence"] for record in records}
         self.assertEqual(by_id[self.uncited_designation.pk], "unverified")

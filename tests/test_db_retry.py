@@ -412,7 +412,7 @@ def test_a_small_export_reads_its_rows_in_the_view_where_a_cut_can_be_retried(ex
     assert response.status_code == 200
     assert any("tracker_case" in query["sql"] for query in in_view.captured_queries)
     with CaptureQueriesContext(connection) as while_streaming:
-        content = b"".join(response.streaming_content).decode()
+        content = response.getvalue().decode()
     assert while_streaming.captured_queries == []
     assert all(case.title in content for case in cases)
 

@@ -34,8 +34,7 @@ TYPES = {
 
 
 def streamed(response):
-    assert response.streaming
-    return b"".join(response.streaming_content).decode()
+    return response.getvalue().decode()
 
 
 def csv_rows(response):

@@ -155,7 +155,7 @@ class RussianPages(Record):
         english = self.client.get("/feeds/designations/").content.decode()
         self.assertIn('xml:lang="en"', english)
         self.assertIn("Undesirable organisation", english)
-        csv = b"".join(self.client.get("/ru/designations/?format=csv").streaming_content)
+        csv = self.client.get("/ru/designations/?format=csv").getvalue()
         self.assertIn(",undesirable,Нежелательная организация,", csv.decode())
 
     def test_the_admin_stays_english(self):

@@ -159,12 +159,13 @@ class OtherTablesLeaveKeptPagesValid(CachedPages):
         self.assert_cached("/organisations/memorial/", pages["/organisations/memorial/"])
 
     def test_citations_of_one_kind_leave_pages_valid_when_another_kind_changes(self):
-        """A feed of designations shows their citations, tested against the designations'
-        rule alone (`published(cited=…)`): an edit to a case leaves it kept, an edit to a
-        cited source does not."""
+        """A feed and an export of designations show their citations, tested against the
+        designations' rule alone (`published(cited=…)`): an edit to a case leaves them kept,
+        an edit to a cited source does not."""
         designation = factories.DesignationFactory(organisation=self.memorial, law=self.law)
         citation = factories.CitationFactory.for_object(designation)
-        urls = ["/feeds/designations/"]
+        urls = ["/feeds/designations/", "/designations/?format=csv", "/laws/?format=json"]
+        factories.CitationFactory.for_object(self.law, source=citation.source)
         pages = self.warm(*urls)
         Case.objects.filter(pk=self.case.pk).update(title="Trial renamed")
         for url in urls:

@@ -25,9 +25,7 @@ class TestCase(DjangoTestCase):
 
 
 def content(response):
-    if response.streaming:
-        return b"".join(response.streaming_content).decode("utf-8-sig")
-    return response.content.decode("utf-8-sig")
+    return response.getvalue().decode("utf-8-sig")
 
 
 def titles(response):

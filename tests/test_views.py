@@ -193,7 +193,7 @@ class TestDrafts:
         assert "Draft Org" not in client.get("/search/?q=Draft").content.decode()
         assert "Draft Org" not in client.get("/feeds/designations/").content.decode()
         export = client.get("/organisations/?format=csv")
-        assert "Draft Org" not in b"".join(export.streaming_content).decode()
+        assert "Draft Org" not in export.getvalue().decode()
         assert "Draft Org" not in client.get("/").content.decode()
 
     def test_draft_designation_is_not_public(self, client, amnesty):
@@ -292,7 +292,7 @@ class TestFilters:
 
 
 def streamed(response):
-    return b"".join(response.streaming_content).decode()
+    return response.getvalue().decode()
 
 
 class TestExports:

@@ -58,7 +58,7 @@ def test_withdrawing_a_law_takes_its_number_out_of_the_cases_charged_under_it(cl
     law.save()
     assert case_titles(client, "275.7") == []
     response = client.get("/cases/", {"format": "csv"})
-    assert "treason" not in b"".join(response.streaming_content).decode()
+    assert "treason" not in response.getvalue().decode()
 
 
 def test_an_alias_moved_to_another_organisation_leaves_the_first(client):

@@ -373,7 +373,7 @@ def _entry(versions):
         # Version numbers are times of change in microseconds.
         "modified": max(versions.values()) // 1_000_000,
         "content": None,
-        "content_type": None,
+        "headers": None,
     }
 
 
@@ -427,7 +427,7 @@ def _serve(view, request, args, kwargs):
         if not_modified is not None:
             return _public_headers(not_modified, entry)
         if entry["content"] is not None and settings.PAGE_CACHE and request.method == "GET":
-            response = HttpResponse(entry["content"], content_type=entry["content_type"])
+            response = HttpResponse(entry["content"], headers=entry["headers"])
             return _public_headers(response, entry)
     response, reads = _render(view, request, args, kwargs)
     if response.status_code != 200 or response.cookies:
@@ -440,6 +440,6 @@ def _serve(view, request, args, kwargs):
         return _public_headers(not_modified, entry)
     if settings.PAGE_CACHE and request.method == "GET" and _keepable(response):
         entry["content"] = response.content
-        entry["content_type"] = response["Content-Type"]
+        entry["headers"] = dict(response.headers)  # the view's own: its type, a file's name
     _cache_set(key, entry)  # without its content, it still answers conditional requests
     return _public_headers(response, entry)

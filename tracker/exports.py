@@ -13,7 +13,7 @@ import json
 import re
 
 from anyascii import anyascii
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework import serializers
@@ -239,8 +239,8 @@ def csv_columns(shape):
 
 
 def _records(queryset, shape, request):
-    """The shapes of the records, the first chunk of them read now, in the view, and the rest
-    while streaming.
+    """(rows, complete): the shapes of the records, the first chunk of them read now, in the
+    view, and the rest while streaming; whether the first chunk was all of them.
 
     A database error in the view can still become an error page (or a retry, tracker.db.retry);
     once streaming has begun it can only cut the download short. An export of at most
@@ -249,11 +249,21 @@ def _records(queryset, shape, request):
     serializer = shape(context={"request": request})
     rows = (serializer.to_representation(obj) for obj in queryset.iterator(chunk_size=CHUNK_SIZE))
     first = list(itertools.islice(rows, CHUNK_SIZE + 1))  # one more: reach the end if it is there
-    return itertools.chain(first, rows)
+    return itertools.chain(first, rows), len(first) <= CHUNK_SIZE
 
 
-def _download(content, content_type, filename, disposition="attachment"):
-    response = StreamingHttpResponse(content, content_type=content_type)
+def _download(content, content_type, filename, disposition="attachment", complete=False):
+    """The file: written whole in the view when its records were all read there (`complete`),
+    streamed otherwise.
+
+    A whole file is an answer like a page's: it has a Content-Length, and the page cache
+    (`tracker.caching`) records the tables its queries read, so its ETag and a kept copy
+    (up to the cache's size limit) last while those tables are unchanged. A streamed file
+    is read after the view returns: it depends on every table."""
+    if complete:
+        response = HttpResponse("".join(content), content_type=content_type)
+    else:
+        response = StreamingHttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     return response
 
@@ -270,11 +280,13 @@ class CsvRows:
 
 
 def _flat_records(queryset, shape, request):
-    """The CSV rows of the records (`tracker.shape_rows`), the first chunk read now (as
-    `_records` does), only that one: its parts stay in memory until it is written."""
+    """(rows, complete): the CSV rows of the records (`tracker.shape_rows`), the first chunk
+    read now (as `_records` does), only that one: its parts stay in memory until it is
+    written. A first chunk of fewer than CHUNK_SIZE records is all of them."""
     chunks = shape_rows.csv_chunks(queryset, shape, {"request": request})
     first = list(itertools.islice(chunks, 1))
-    return CsvRows(itertools.chain(first, chunks))
+    complete = not first or len(first[0][0]) < shape_rows.CHUNK_SIZE
+    return CsvRows(itertools.chain(first, chunks)), complete
 
 
 def csv_response(request, queryset, shape, filename):
@@ -283,8 +295,10 @@ def csv_response(request, queryset, shape, filename):
     The cells come column by column from `values_list()` (`tracker.shape_rows`), not from
     the serializers: the same bytes, many times faster."""
     columns = csv_columns(shape)
-    rows = _flat_records(queryset, shape, request)
-    return _download(csv_lines(columns, rows), "text/csv; charset=utf-8", f"{filename}.csv")
+    rows, complete = _flat_records(queryset, shape, request)
+    return _download(
+        csv_lines(columns, rows), "text/csv; charset=utf-8", f"{filename}.csv", complete=complete
+    )
 
 
 def csv_lines(columns, records):
@@ -320,7 +334,7 @@ def _csv_pieces(chunks):
 
 def json_response(request, queryset, shape, filename):
     """A JSON array of shapes."""
-    rows = _records(queryset, shape, request)
+    rows, complete = _records(queryset, shape, request)
 
     def generate():
         yield "["
@@ -329,19 +343,25 @@ def json_response(request, queryset, shape, filename):
         yield "\n]\n"
 
     return _download(
-        generate(), "application/json; charset=utf-8", f"{filename}.json", disposition="inline"
+        generate(),
+        "application/json; charset=utf-8",
+        f"{filename}.json",
+        disposition="inline",
+        complete=complete,
     )
 
 
 def jsonl_response(request, queryset, shape, filename):
     """JSON Lines: one shape per line (a JSON string never holds a raw line break)."""
-    rows = _records(queryset, shape, request)
+    rows, complete = _records(queryset, shape, request)
 
     def generate():
         for row in rows:
             yield json.dumps(row, ensure_ascii=False) + "\n"
 
-    return _download(generate(), "application/jsonl; charset=utf-8", f"{filename}.jsonl")
+    return _download(
+        generate(), "application/jsonl; charset=utf-8", f"{filename}.jsonl", complete=complete
+    )
 
 
 EXPORTERS = {"csv": csv_response, "json": json_response, "jsonl": jsonl_response}
