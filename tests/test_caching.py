@@ -105,6 +105,23 @@ def test_a_whole_export_is_kept_as_a_page_is_with_its_name(client, memorial, exp
     assert get(client, url, if_none_match=first["ETag"])[0].status_code == 304
 
 
+def test_a_kept_export_is_not_served_under_another_days_name(client, memorial, monkeypatch):
+    import datetime
+
+    from django.utils import timezone
+
+    url = "/organisations/?format=csv"
+    today = timezone.now()
+    first, _ = get(client, url)
+    assert get(client, url)[1] == 1  # kept
+    monkeypatch.setattr(timezone, "now", lambda: today + datetime.timedelta(days=1))
+    tomorrow, queries = get(client, url)
+    assert queries > 1
+    tomorrows_date = (today + datetime.timedelta(days=1)).date().isoformat()
+    assert tomorrows_date in tomorrow["Content-Disposition"]
+    assert tomorrows_date not in first["Content-Disposition"]
+
+
 @pytest.mark.parametrize("export_format", ["csv", "json", "jsonl"])
 def test_a_streamed_export_revalidates_but_is_not_kept(
     client, memorial, export_format, monkeypatch

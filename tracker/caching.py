@@ -50,6 +50,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from django.utils.translation import get_language
@@ -347,8 +348,10 @@ def _public_headers(response, entry):
 
 
 def _cache_key(request):
+    """Per address, code and day: an export's file name carries the day it was made
+    (`tracker.exports.export_filename`), so a copy is not served under another day's name."""
     address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-    return f"page:{code_fingerprint()}:{address}"
+    return f"page:{code_fingerprint()}:{timezone.now().date().isoformat()}:{address}"
 
 
 def _keepable(response):
