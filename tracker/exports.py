@@ -285,6 +285,7 @@ def _flat_records(queryset, shape, request):
     written. A first chunk of fewer than CHUNK_SIZE records is all of them."""
     chunks = shape_rows.csv_chunks(queryset, shape, {"request": request})
     first = list(itertools.islice(chunks, 1))
+    # A chunk is a list of columns, each a sequence of one cell per record.
     complete = not first or len(first[0][0]) < shape_rows.CHUNK_SIZE
     return CsvRows(itertools.chain(first, chunks)), complete
 

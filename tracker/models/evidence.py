@@ -54,8 +54,10 @@ def confirming_citations(model, rows_are_public=False):
 
     # Only public citations count: a citation the public cannot see (e.g. of a draft
     # record) must never make anything look confirmed.
-    everyone = Citation.objects.all()
-    citations = everyone if rows_are_public else Citation.objects.published(cited=model)
+    if rows_are_public:
+        citations = Citation.objects.all()
+    else:  # tested against the rule of `model` alone: it reads no other kind's tables
+        citations = Citation.objects.published(cited=model)
     return citations.filter(content_type=ContentTypeId(model)).exclude(
         source__reliability=Reliability.UNVERIFIED
     )
