@@ -176,6 +176,35 @@ class TestQueriesPerChunk(TestCase):
             self.client.get(f"{path}?format=csv").getvalue()
         return len(captured)
 
+    def test_parts_are_read_without_testing_their_records_again(self):
+        """A chunk's charges and events are read by the ids of its cases, public already: their
+        queries name no table of cases (PostgreSQL hashed every public case for each)."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            body = self.client.get("/cases/?format=csv").getvalue().decode()
+        parts = [
+            query["sql"]
+            for query in captured
+            if query["sql"].startswith(('SELECT "tracker_charge"', 'SELECT "tracker_caseevent"'))
+        ]
+        assert {sql.split(".")[0] for sql in parts} == {
+            'SELECT "tracker_charge"',
+            'SELECT "tracker_caseevent"',
+        }
+        for sql in parts:
+            assert '"tracker_case"' not in sql
+            if sql.startswith('SELECT "tracker_charge"'):
+                assert "public_U0" in sql  # a charge's law is still tested
+        assert "hidden law" not in body and "Draft case" not in body
+
+    def test_a_part_of_nothing_has_no_record_to_leave_out(self):
+        from tracker.models import Source
+
+        with pytest.raises(ValueError, match="not part of a record"):
+            str(Source.objects.published(part_of_public=True).query)
+
     def test_more_records_no_more_queries(self):
         for path in LISTS:
             with self.subTest(path):

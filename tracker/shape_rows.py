@@ -443,7 +443,10 @@ class _PartColumns:
             self.owner = relation.name
         queryset = prefetch.queryset
         self.model = queryset.model
-        self.queryset = queryset.model.objects.published()
+        # Parts of the chunk's own records, public already (see csv_chunks), read by their ids:
+        # the record each is part of is not tested again, what else it shows is.
+        part_of_public = self.links is None and self.owner == getattr(self.model, "part_of", None)
+        self.queryset = self.model.objects.published(part_of_public=part_of_public)
         if queryset.query.select_related:
             self.queryset = self.queryset.select_related(*_selected(queryset.query.select_related))
         if queryset.query.order_by:
@@ -604,7 +607,10 @@ def csv_chunks(queryset, shape, context):
     """The CSV cells of the records of `queryset` (filtered and ordered as the list shows
     them) as `exports.csv_columns` writes them (formulas not yet escaped): per chunk of
     records, a list of its columns, each a sequence of cells, one per record (a fixed number
-    of queries per chunk)."""
+    of queries per chunk).
+
+    `queryset` holds public records only (the shape's `queryset()`, filtered): the parts of a
+    chunk are read by the ids of its records, which are not tested again."""
     columns = _Columns(shape(context=context), shape.Meta.model, context)
     queryset = queryset.prefetch_related(None).annotate(**columns.annotations)
     rows = queryset.values_list(*columns.lookups).iterator(CHUNK_SIZE)

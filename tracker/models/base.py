@@ -117,13 +117,15 @@ def needs_publish_permission(old_state, new_state):
 class PublicQuerySet(models.QuerySet):
     """Any model that can appear publicly: `published()` is what the public may see."""
 
-    def published(self, cited=None):
+    def published(self, cited=None, part_of_public=False):
         """The rows the public may see, by the one rule of `tracker.models.public` (compiled
         once: `PublicRule`). `cited` (citations only): the public citations of records of
-        that model, tested against that model's rule alone (`public_condition`)."""
+        that model, tested against that model's rule alone. `part_of_public` (parts only):
+        for parts read by the ids of public records, whose test is left out. See
+        `public_condition`."""
         from .public import PublicRule
 
-        return self.filter(PublicRule(self.model, cited=cited))
+        return self.filter(PublicRule(self.model, cited=cited, part_of_public=part_of_public))
 
     def with_evidence(self):
         """Annotate `evidence_confirmed` on a cited model's rows: the rule of

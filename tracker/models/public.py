@@ -102,7 +102,7 @@ def public_dependencies(*models):
     return tuple(found)
 
 
-def public_condition(model, cited=None):
+def public_condition(model, cited=None, part_of_public=False):
     """A Q matching the public rows of `model` (see the module docstring).
 
     Owners are tested with EXISTS on their primary key rather than joins, so that the
@@ -112,13 +112,22 @@ def public_condition(model, cited=None):
     that model: the rows of `model` that are public *and* part of a `cited` record. The
     condition then names only the tables that decide whether such a record is public, so a
     page reading the citations of laws does not depend on the tables of cases.
+
+    `part_of_public`: the rows are read for records already known to be public (the parts of
+    a chunk of an export's own records, filtered by their ids), so the record each is part of
+    is not tested again; what else it shows still is (a charge's law). PostgreSQL otherwise
+    hashed every public case to test the charges of a few.
     """
     if cited is not None and not _names_generic_owner(model):
         raise ValueError(f"{model.__name__} is not part of a record of any model")
+    if part_of_public and not getattr(model, "part_of", None):
+        raise ValueError(f"{model.__name__} is not part of a record")
     condition = Q()
     if has_state(model):
         condition &= Q(state=State.PUBLISHED)
     for name in owner_fields(model):
+        if part_of_public and name == model.part_of:
+            continue
         field = model._meta.get_field(name)
         if isinstance(field, GenericForeignKey):
             condition &= _generic_public_condition(field, cited)
@@ -157,15 +166,17 @@ class PublicRule(Expression):
     conditional = True
     output_field = models.BooleanField()
 
-    def __init__(self, model, alias=None, cited=None):
+    def __init__(self, model, alias=None, cited=None, part_of_public=False):
         super().__init__()
         self.model = model
         self.alias = alias
         self.cited = cited  # see public_condition
+        self.part_of_public = part_of_public
 
     def __repr__(self):
         cited = f", cited={self.cited.__name__}" if self.cited else ""
-        return f"{type(self).__name__}({self.model.__name__}, {self.alias!r}{cited})"
+        part = ", part_of_public=True" if self.part_of_public else ""
+        return f"{type(self).__name__}({self.model.__name__}, {self.alias!r}{cited}{part})"
 
     def resolve_expression(self, query=None, *args, **kwargs):
         resolved = self.copy()
@@ -181,7 +192,9 @@ class PublicRule(Expression):
         return []
 
     def as_sql(self, compiler, connection):
-        sql, params = compiled_public_condition(self.model, connection, self.cited)
+        sql, params = compiled_public_condition(
+            self.model, connection, self.cited, self.part_of_public
+        )
         return sql.replace(_ROW, compiler.quote_name_unless_alias(self.alias)), list(params)
 
 
@@ -192,16 +205,17 @@ _SUBQUERY_ALIAS = re.compile(r'(?<![\w"])([A-Z]+[0-9]+)(?![\w"])')
 _compiled = {}
 
 
-def compiled_public_condition(model, connection, cited=None):
-    """(sql, params) of `public_condition(model, cited)`, with the row named `_ROW`.
+def compiled_public_condition(model, connection, cited=None, part_of_public=False):
+    """(sql, params) of `public_condition(model, cited, part_of_public)`, with the row named
+    `_ROW`.
 
-    Kept per model (and cited model) and database connection, and per the content type ids it
+    Kept per model (and its options) and database connection, and per the content type ids it
     names (a database that is flushed and filled again may number them anew)."""
     types = _content_type_ids(model, connection)
-    key = (model, cited, connection.alias, connection.vendor, types)
+    key = (model, cited, part_of_public, connection.alias, connection.vendor, types)
     found = _compiled.get(key)
     if found is None:
-        query = model.objects.filter(public_condition(model, cited)).query
+        query = model.objects.filter(public_condition(model, cited, part_of_public)).query
         compiler = query.get_compiler(connection=connection)
         sql, params = compiler.compile(query.where)
         table = compiler.quote_name_unless_alias(model._meta.db_table)
