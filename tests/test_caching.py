@@ -46,7 +46,7 @@ def memorial():
 def get(client, url, **headers):
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, headers=headers)
-        response.body = (response.getvalue()).decode()
+        response.body = response.getvalue().decode()
     return response, len(captured)
 
 
