@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from tests import factories
 from tracker import caching
 from tracker.choices import State
+from tracker.exports import EXPORTERS
 from tracker.models import Case, DataVersion, Law, Organisation, Source
 
 TITLE = "Trial of the Memorial lawyers"
@@ -134,6 +135,24 @@ class WritesInvalidateTheirTables(CachedPages):
         pages.pop("/cases/lawyers/")
         for url, response in self.assert_fresh(pages).items():
             self.assertNotContains(response, TITLE, msg_prefix=url)
+
+    def test_unpublished_records_never_leak_through_a_kept_export(self):
+        """A whole export is kept as a page is (`tracker.exports._download`): once a record it
+        listed, or showed through another, is withdrawn, it is written again without it."""
+        designation = factories.DesignationFactory(organisation=self.memorial, law=self.law)
+        factories.CitationFactory.for_object(designation)
+        urls = [f"/cases/?format={name}" for name in EXPORTERS]
+        urls += ["/designations/?format=csv", "/organisations/?format=json"]
+        pages = self.warm(*urls)
+        for url, response in pages.items():
+            self.assertFalse(response.streaming, url)
+            self.assertIn(b"Memorial", response.content, url)
+        for record in (Case.objects.get(pk=self.case.pk), self.memorial):
+            record.state = State.WITHDRAWN
+            record.save()
+        for url, response in self.assert_fresh(pages).items():
+            self.assertNotIn(TITLE.encode(), response.getvalue(), url)
+            self.assertNotIn(b"Memorial", response.getvalue(), url)
 
     def test_unpublishing_in_bulk(self):
         pages = self.warm("/cases/", "/organisations/memorial/")
