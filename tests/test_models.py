@@ -3,13 +3,19 @@
 import datetime
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
+from django.db.models.signals import pre_init
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 
 from tests import factories
 from tests.test_admin import designation_form
-from tracker.models import Designation, Penalty, Source, format_partial_date
+from tracker.models import Case, Designation, Penalty, Source, format_partial_date
+from tracker.models.base import QuickLoad
 
 pytestmark = pytest.mark.django_db
 
@@ -262,3 +268,63 @@ def test_admin_form_orders_a_month_or_year_register_date_by_its_range(
         assert response.status_code == 200
         assert "The register date cannot be before the decision date." in page
         assert not Designation.objects.exists()
+
+
+class QuickLoadTests(TestCase):
+    """Instances built by `QuickLoad.from_db()` are those Django's own `from_db()` builds."""
+
+    @classmethod
+    def setUpTestData(cls):
+        call_command("load_seed", verbosity=0)
+
+    @staticmethod
+    def quick_models():
+        models = [
+            m for m in apps.get_app_config("tracker").get_models() if issubclass(m, QuickLoad)
+        ]
+        assert models
+        return models
+
+    @staticmethod
+    def loaded(queryset):
+        """(fields, adding, db, deferred) of each row of `queryset`, by pk."""
+        return {
+            row.pk: (
+                {name: value for name, value in vars(row).items() if name != "_state"},
+                row._state.adding,
+                row._state.db,
+                row.get_deferred_fields(),
+            )
+            for row in queryset
+        }
+
+    def test_quick_instances_are_djangos(self):
+        calls = []
+
+        def receiver(sender, **kwargs):
+            calls.append(sender)
+
+        for model in self.quick_models():
+            for queryset in (model.objects.all(), model.objects.only("pk")):
+                with self.subTest(model=model.__name__, query=str(queryset.query)[:60]):
+                    quick = self.loaded(queryset)
+                    self.assertTrue(quick, f"the seed has no {model.__name__}")
+                    pre_init.connect(receiver)  # Django's own from_db(), which sends it
+                    try:
+                        django = self.loaded(queryset.all())
+                    finally:
+                        pre_init.disconnect(receiver)
+                    self.assertEqual(quick, django)
+                    self.assertIn(model, calls)
+
+    def test_deferred_columns_load_when_read(self):
+        case = Case.objects.only("pk").first()
+        self.assertIn("title", case.get_deferred_fields())
+        self.assertEqual(case.title, Case.objects.get(pk=case.pk).title)
+
+    def test_loaded_instances_are_not_being_added(self):
+        case = Case.objects.first()
+        case.full_clean()  # a record being added would find its own slug taken
+        with CaptureQueriesContext(connection) as queries:
+            case.save()
+        self.assertFalse([q for q in queries if q["sql"].startswith('INSERT INTO "tracker_case"')])

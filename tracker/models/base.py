@@ -13,6 +13,8 @@ from django.core.signals import setting_changed
 from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.db.models import F, Func, Prefetch, Q
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.dispatch import receiver
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
@@ -92,7 +94,35 @@ def _choice_labels(field, language):
     }
 
 
-class DisplayLabelsMixin(models.Model):
+class QuickLoad(models.Model):
+    """Instances read from the database built without `Model.__init__()`.
+
+    Django's `from_db()` calls `__init__()`, which walks every field of the model and sends
+    `pre_init` and `post_init`. Here the loaded columns are set as `__init__()` would leave
+    them, and the columns not loaded stay deferred. `from_db()` is Django's documented hook
+    for this ("Customizing model loading").
+
+    Once any receiver of `pre_init` or `post_init` is connected (none is), instances are
+    loaded by Django's own `from_db()`, which sends them. (Asking whether this model has
+    receivers costs as much as building the instance.)
+    """
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        if pre_init.receivers or post_init.receivers:
+            return super().from_db(db, field_names, values)
+        new = cls.__new__(cls)
+        new.__dict__.update(zip(field_names, values, strict=True))
+        state = new._state = ModelState()
+        state.adding = False
+        state.db = db
+        return new
+
+
+class DisplayLabelsMixin(QuickLoad):
     """`get_<field>_display()` as Django's, with each field's labels translated once per
     language rather than at every call (pages show hundreds of them)."""
 

@@ -19,6 +19,7 @@ from .base import (
     PartialDatesMixin,
     PublicQuerySet,
     PublishableQuerySet,
+    QuickLoad,
     TrackedModel,
     detail_url,
     precision_field,
@@ -239,7 +240,7 @@ class Case(CitedModel, PartialDatesMixin, TrackedModel):
         return detail_url("tracker:case-detail", self.slug)
 
 
-class Charge(models.Model):
+class Charge(QuickLoad):
     """One charge in a case: the article or law, and how the sources describe it."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="charges")

@@ -18,6 +18,7 @@ from .base import (
     PartialDatesMixin,
     PublicQuerySet,
     PublishableQuerySet,
+    QuickLoad,
     TrackedModel,
     detail_url,
     precision_field,
@@ -207,7 +208,7 @@ class Source(PartialDatesMixin, TrackedModel):
         return GRADE_MEANINGS.get(self.reliability, "")
 
 
-class Citation(models.Model):
+class Citation(QuickLoad):
     """Ties one fact (an organisation, designation, law, case, event…) to a Source."""
 
     source = models.ForeignKey(
