@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
+from django_countries.fields import Country
 from rest_framework import serializers
 
 from tests import factories
@@ -25,7 +26,15 @@ from tracker.models import (
     Penalty,
     PersonAlias,
 )
-from tracker.shapes import SHAPES, PageField, Shape, UrlTemplate, absolute_url, partial_date
+from tracker.shapes import (
+    SHAPES,
+    CountryField,
+    PageField,
+    Shape,
+    UrlTemplate,
+    absolute_url,
+    partial_date,
+)
 
 BASE = "http://testserver"
 
@@ -512,3 +521,11 @@ def test_rows_sorted_once_found_keep_their_models_order():
     assert loaded.public_cases == expected
     ordering = sorted_once_found(Case.objects.all()).query.order_by
     assert "title" not in ordering and "-title" not in ordering  # not read from an index
+
+
+def test_a_country_field_writes_each_country_by_its_own_code_in_its_language():
+    field = CountryField()
+    written = [field.to_representation(Country(code)) for code in ("RU", "BY", "RU")]
+    assert [country["name"] for country in written] == ["Russia", "Belarus", "Russia"]
+    with translation.override("ru"):
+        assert CountryField().to_representation(Country("BY"))["name"] == "Беларусь"
