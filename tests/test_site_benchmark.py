@@ -26,6 +26,7 @@ from bench.management.commands.site_benchmark import (
     parent_pid,
     parse_wrk,
     pick_page,
+    read_through,
     render_table,
     summary,
     verdict,
@@ -213,6 +214,12 @@ def test_proc_parsing():
     assert vmrss_mb("Name:\tgunicorn\nVmPeak:\t 99999 kB\nVmRSS:\t   81920 kB\n") == 80
     assert vmrss_mb("Name:\tzombie\n") == 0
     assert parent_pid("4242 (gunicorn: worker [a) b]) S 4100 4242 4242 0 -1") == 4100
+
+
+def test_the_database_file_is_read_to_its_end(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(bytes(range(256)) * 1000)
+    assert read_through(path, block=1000) == 256_000
 
 
 def test_this_process_is_found_and_sampled():

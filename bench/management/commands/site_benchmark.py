@@ -286,6 +286,18 @@ def list_urls(rng, path, counts_by_field, total, page_size, count):
 # ---------------------------------------------------------------- reading and checking
 
 
+def read_through(path, block=1 << 24):
+    """Read the file at `path` to its end (the bytes read), so that the system keeps it in
+    memory: Datasette serves a copy written just before, which the system holds already, and
+    this project's file might not have been read since it was built. Searches over a file
+    not yet read took four times as long (147 ms against 35 in process, 2026-12-07)."""
+    size = 0
+    with open(path, "rb") as file:
+        while piece := file.read(block):
+            size += len(piece)
+    return size
+
+
 def number(value):
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
@@ -601,6 +613,9 @@ class Command(BaseCommand):
             raise CommandError("No synthetic record in this database: run `make bench-data`.")
         self.options = options
         self.rng = random.Random(options["seed"])  # noqa: S311 (which addresses, not secrets)
+        database_file = Path(str(connection.settings_dict["NAME"]))
+        if connection.vendor == "sqlite" and database_file.is_file():
+            read_through(database_file)
         self.stdout.write(f"Drawing {options['urls']} addresses per workload ...")
         workloads = self.workloads(options["urls"])
         renders, render_bare_ms = [], None
