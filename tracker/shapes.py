@@ -52,6 +52,7 @@ from tracker.models import (
     format_partial_date,
 )
 from tracker.models.base import PLAIN_KEY, CitedModel
+from tracker.templatetags.display import country_name
 
 # How each precision writes a date: no more precisely than the sources know it.
 DATE_FORMATS = {
@@ -267,16 +268,9 @@ class CountryField(serializers.Field):
     def to_representation(self, value):
         if not value:
             return None
-        # Each name once per serializer (one language): `Country.name` looks it up in the
-        # translations again at every call (about 50 µs a call, measured).
-        try:
-            names = self._names
-        except AttributeError:
-            names = self._names = {}
-        name = names.get(value.code)
-        if name is None:
-            name = names[value.code] = str(value.name)
-        return {"code": value.code, "name": name}
+        # From the names translated so far, as the pages show them: `Country.name` looks the
+        # name up in the translations again at every call (about 50 µs).
+        return {"code": value.code, "name": country_name(value)}
 
 
 @extend_schema_field({"type": "string", "format": "uri"})
