@@ -234,6 +234,7 @@ class Tally:
         self.failures = {"reader": 0, "editor": 0}  # no response, or one not expected
         self.latencies = []  # readers', in seconds
         self.latencies_by_kind = {}  # {kind of page: [seconds]}
+        self.kinds = {}  # {address asked by a reader: its kind of page}
         self.failure_times = []
         self.examples = []
         self.attempts = []  # (case pk, marker, own) of every save sent, in order
@@ -241,9 +242,11 @@ class Tally:
         self.refused = 0
         self.failed_saves = []  # (case pk, marker, status, seconds into the run)
 
-    def count(self, role, status=None, elapsed=None, problem=None, kind=None):
+    def count(self, role, status=None, elapsed=None, problem=None, kind=None, address=None):
         with self.lock:
             self.requests[role] += 1
+            if address is not None:
+                self.kinds[address] = kind
             if status is not None and status >= 500:
                 self.server_errors[role] += 1
             if problem:
@@ -272,7 +275,8 @@ def reader(port, pages, deadline, tally, seed, pause=0.0):
             tally.count("reader", problem=f"GET {path}: {type(error).__name__}: {error}")
             continue
         problem = None if response.status == 200 else f"GET {path}: {response.status}"
-        tally.count("reader", response.status, time.monotonic() - started, problem, kind)
+        elapsed = time.monotonic() - started
+        tally.count("reader", response.status, elapsed, problem, kind, address=path)
 
 
 def editor(port, admin, username, own, shared, deadline, tally, pause):
@@ -522,7 +526,12 @@ def gunicorn_workers():
     return settings["workers"]
 
 
-def start_gunicorn(url, port, page_cache, log_file):
+# gunicorn's access log: per request, the milliseconds from its arrival in a worker to its
+# answer, then the method, path and query (never with a space: the query is encoded).
+ACCESS_LOG_FORMAT = "%(M)s %(m)s %(U)s %(q)s"
+
+
+def start_gunicorn(url, port, page_cache, log_file, access_log):
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -531,7 +540,8 @@ def start_gunicorn(url, port, page_cache, log_file):
     }
     # gunicorn.conf.py (its workers, as `make run`) is read from the working directory.
     command = [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"{HOST}:{port}"]
-    command += ["--log-level", "warning"]
+    command += ["--log-level", "warning", "--access-logfile", str(access_log)]
+    command += ["--access-logformat", ACCESS_LOG_FORMAT]
     return subprocess.Popen(  # noqa: S603 (our own interpreter, arguments built here)
         command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
     )
@@ -673,6 +683,18 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+def aligned(rows):
+    """Rows of cells as lines: the first column to the left, the others to the right."""
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+
+
 def per_kind(latencies_by_kind):
     """Reader latencies by kind of page: requests, p50 and p95 in ms, aligned."""
     rows = [("  reader page", "requests", "p50 ms", "p95 ms")]
@@ -686,13 +708,49 @@ def per_kind(latencies_by_kind):
                 f"{percentile(ms, 0.95):.1f}",
             )
         )
-    widths = [max(len(str(row[i])) for row in rows) for i in range(4)]
+    return aligned(rows)
+
+
+def worker_time(access_log, kinds, admin):
+    """{kind of request: [ms in a worker]} from gunicorn's access log (ACCESS_LOG_FORMAT).
+
+    A reader's address is of the kind it was asked as (`kinds`); the admin's requests are the
+    editors' (logging in, opening a change form, saving it); anything else (the check that the
+    server is up) is "other"."""
+    spent = {}
+    for line in access_log.splitlines():
+        fields = line.split(" ")
+        if len(fields) != 4 or not fields[0].isdigit():
+            continue
+        ms, method, path, query = fields
+        address = f"{path}?{query}" if query else path
+        if address in kinds:
+            kind = kinds[address]
+        elif not path.startswith(f"/{admin}"):
+            kind = "other"
+        elif path.endswith("/login/"):
+            kind = "editors: log in"
+        else:
+            kind = "editors: save" if method == "POST" else "editors: open a form"
+        spent.setdefault(kind, []).append(int(ms))
+    return spent
+
+
+def worker_share(spent, duration):
+    """Where the workers' time went (`worker_time`), the largest share first, aligned."""
+    total = sum(map(sum, spent.values()))
+    if not total:
+        return []
+    rows = [("  in the workers", "requests", "seconds", "share", "p50 ms")]
+    for kind, ms in sorted(spent.items(), key=lambda item: -sum(item[1])):
+        share = f"{100 * sum(ms) / total:.0f} %"
+        median = f"{statistics.median(ms):.0f}"
+        rows.append((f"  {kind}", len(ms), f"{sum(ms) / 1000:.1f}", share, median))
+    busy = total / 1000 / duration
     return [
-        "  ".join(
-            str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in rows
+        f"gunicorn's workers were in requests for {total / 1000:.1f} s in {duration:.0f} s "
+        f"({busy:.1f} at a time on average, on {os.cpu_count()} cores):",
+        *aligned(rows),
     ]
 
 
@@ -847,9 +905,9 @@ def main(argv=None):
         vendor, admin = connection.vendor, settings.ADMIN_PATH
         connections.close_all()  # the server may restart; this process reconnects to verify
         port = free_port()
-        log_path = workdir / "gunicorn.log"
+        log_path, access_path = workdir / "gunicorn.log", workdir / "access.log"
         with open(log_path, "wb") as log_file:
-            gunicorn = start_gunicorn(url, port, options.page_cache, log_file)
+            gunicorn = start_gunicorn(url, port, options.page_cache, log_file, access_path)
             wait_until_up(gunicorn, port)
             log(f"Serving on http://{HOST}:{port}/; {options.duration:.0f} s of load ...")
             started = time.monotonic()
@@ -901,6 +959,8 @@ def main(argv=None):
         )
         # The error each traceback ends with, so that a failure can be told apart in CI's log.
         lines += [f"  traceback: {error}" for error in traceback_errors(served)[:5]]
+        spent = worker_time(access_path.read_text(errors="replace"), tally.kinds, admin)
+        lines += worker_share(spent, duration)
         for line in lines:
             log(line)
         # Every 5xx is also a failure; saves cut by the restart pass only when allowed.
