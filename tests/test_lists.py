@@ -568,6 +568,45 @@ class LawCaseCountTests(TestCase):
         assert self.counts() == {"Article A": 2, "Article B": 1}
 
 
+class RowCountTests(TestCase):
+    """The numbers beside the rows of /laws/ (designations) and /sources/ (citations): counted
+    for the rows of the page shown, public ones only, and kept per row and data version, so
+    that a count follows every change."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.law = factories.LawFactory(title="Article A")
+        cls.designations = factories.DesignationFactory.create_batch(2, law=cls.law)
+        draft = factories.OrganisationFactory(state="draft")
+        factories.DesignationFactory(law=cls.law, organisation=draft)
+        # Newer sources, published on their own, fill the first page of the sources.
+        factories.SourceFactory.create_batch(
+            50, state="published", published_date=datetime.date(2026, 1, 1)
+        )
+        cls.source = factories.SourceFactory(title="Report A")
+        cls.cases = factories.CaseFactory.create_batch(2)
+        for case in cls.cases:
+            factories.CitationFactory.for_object(case, source=cls.source)
+        draft_case = factories.CaseFactory(state="draft")
+        factories.CitationFactory.for_object(draft_case, source=cls.source)
+
+    def shown(self, path, name):
+        rows = self.client.get(path).context["object_list"]
+        return {row.title: getattr(row, name) for row in rows}
+
+    def test_designations_under_each_law(self):
+        assert self.shown("/laws/", "designation_count")["Article A"] == 2
+        Designation.objects.filter(pk=self.designations[0].pk).set_state("withdrawn")
+        assert self.shown("/laws/", "designation_count")["Article A"] == 1
+
+    def test_public_citations_of_each_source_on_a_later_page(self):
+        assert self.shown("/sources/?page=2", "citation_count") == {"Report A": 2}
+        first = self.shown("/sources/", "citation_count")
+        assert len(first) == 50 and set(first.values()) == {0}
+        Case.objects.filter(pk=self.cases[0].pk).set_state("withdrawn")
+        assert self.shown("/sources/?page=2", "citation_count") == {"Report A": 1}
+
+
 class CaseRowTests(TestCase):
     """The case list's rows, drawn in Python (tracker/templatetags/rows.py): every cell the
     template drew, every value escaped."""

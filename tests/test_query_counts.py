@@ -146,9 +146,9 @@ def test_source_page_query_count_does_not_grow_with_citations(client):
         # the page's rows (tracker.models.evidence.mark_evidence); the law select.
         ("/designations/", 5),
         ("/designations/?type=undesirable&law=law-0&year=2025&as_of=2025-06-01&q=alpha", 6),
-        # The data version, the count, the page (with its designation counts), then the cases
-        # under the page's laws in one grouped query (kept per law and data version).
-        ("/laws/", 4),
+        # The data version, the count, the page, then the designations and the cases under the
+        # page's laws, one grouped query each (kept per law and data version: row_counts).
+        ("/laws/", 5),
         # One more for the chart of designations and cases per year (one UNION query).
         ("/laws/law-0/", 10),
         ("/cases/", 6),
@@ -157,7 +157,8 @@ def test_source_page_query_count_does_not_grow_with_citations(client):
         ("/cases/case-0/", 8),
         ("/people/", 4),
         ("/people/person-0/", 7),
-        ("/sources/", 3),
+        # The data version, the count, the page, its sources' public citations counted.
+        ("/sources/", 4),
         # One count query, one ranked query for all kinds, then the records and their aliases.
         ("/search/?q=alpha", 10),
     ],

@@ -119,6 +119,13 @@ class PublicListView(FilterView):
     shape = None  # the record type's shape in tracker.shapes
     feed = None  # feed(request, filtered queryset, page URL): the Atom feed of what is listed
     default_format = None  # "atom" serves the list's feed at a URL of its own
+    # Numbers shown beside each row, set on the rows of a page: {attribute: (the model whose
+    # public rows are counted, count(ids) -> {id: number})}. Counted for the page's rows at
+    # once and kept per row and data version (`cached_values`): the same row on another page,
+    # sort or filter costs nothing. A correlated count in the list's own query was computed
+    # for every row a page skips too (PostgreSQL, 100,000 cases: 21 ms of execution for page
+    # 20 of the sources, 3 ms without).
+    row_counts = {}
 
     def get(self, request, *args, **kwargs):
         export_format = request.GET.get("format") or self.default_format
@@ -155,6 +162,18 @@ class PublicListView(FilterView):
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        if self.row_counts:
+            page.object_list = rows = list(page.object_list)
+            for name, (model, count) in self.row_counts.items():
+                counts = cached_values(
+                    f"{queryset.model._meta.model_name}-{name}",
+                    [row.pk for row in rows],
+                    public_dependencies(model),
+                    count,
+                    default=0,
+                )
+                for row in rows:
+                    setattr(row, name, counts[row.pk])
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
@@ -206,23 +225,10 @@ class LawListView(PublicListView):
     template_name = "tracker/law_list.html"
     export_name = "laws"
     shape = shapes.LawShape
-
-    def paginate_queryset(self, queryset, page_size):
-        """The page's laws, each with `case_count`: counted for the laws of the page in one
-        query, and kept per law and data version (the same law on another page or sort)."""
-        paginator, page, laws, is_paginated = super().paginate_queryset(queryset, page_size)
-        laws = list(laws)
-        counts = cached_values(
-            "law-case-count",
-            [law.pk for law in laws],
-            public_dependencies(Charge),
-            Law.objects.case_counts,
-            default=0,
-        )
-        for law in laws:
-            law.case_count = counts[law.pk]
-        page.object_list = laws
-        return paginator, page, laws, is_paginated
+    row_counts = {
+        "designation_count": (Designation, Law.objects.designation_counts),
+        "case_count": (Charge, Law.objects.case_counts),
+    }
 
 
 class CaseListView(PublicListView):
@@ -250,6 +256,7 @@ class SourceListView(PublicListView):
     template_name = "tracker/source_list.html"
     export_name = "sources"
     shape = shapes.SourceShape
+    row_counts = {"citation_count": (Citation, Source.objects.citation_counts)}
 
 
 class RecordDetailView(DetailView):

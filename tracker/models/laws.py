@@ -23,21 +23,24 @@ from .base import (
 
 class LawQuerySet(PublishableQuerySet):
     def for_list(self):
-        """Published laws with the number of published designations under each; the cases
-        under the laws of a page are counted for them at once (`case_counts`)."""
+        """Published laws; the designations and cases under the laws of a page are counted
+        for them at once (`designation_counts`, `case_counts`)."""
+        return self.published()
+
+    def designation_counts(self, law_ids):
+        """{law id: number of public designations under it} for `law_ids`, in one grouped
+        query (laws without one are left out)."""
         from .organisations import Designation
 
-        designations = (
+        rows = (
             Designation.objects.published()
-            .filter(law=models.OuterRef("pk"))
+            .filter(law__in=law_ids)
             .order_by()
             .values("law")
             .annotate(n=Count("pk"))
-            .values("n")
+            .values_list("law", "n")
         )
-        return self.published().annotate(
-            designation_count=models.functions.Coalesce(models.Subquery(designations), 0),
-        )
+        return dict(rows)
 
     def case_counts(self, law_ids):
         """{law id: number of published cases charged under it} for `law_ids`, in one grouped

@@ -8,7 +8,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from tracker.choices import Reliability, SourceKind
@@ -85,21 +84,22 @@ SOURCE_LIST_FIELDS = (
 
 class SourceQuerySet(PublishableQuerySet):
     def for_list(self):
-        """Public sources, each with the number of its public citations."""
-        # A correlated count for the rows shown, not a GROUP BY over every citation.
-        citations = (
+        """Public sources, with the columns of the list (their numbers of public citations are
+        counted for the rows of a page at once: `citation_counts`)."""
+        return self.published().only(*SOURCE_LIST_FIELDS)
+
+    def citation_counts(self, source_ids):
+        """{source id: number of its public citations} for `source_ids`, in one grouped query
+        (sources without one are left out)."""
+        rows = (
             Citation.objects.published()
-            .filter(source=models.OuterRef("pk"))
+            .filter(source__in=source_ids)
             .order_by()
             .values("source")
-            .annotate(count=models.Count("pk"))
-            .values("count")
+            .annotate(n=models.Count("pk"))
+            .values_list("source", "n")
         )
-        return (
-            self.published()
-            .only(*SOURCE_LIST_FIELDS)
-            .annotate(citation_count=Coalesce(models.Subquery(citations), 0))
-        )
+        return dict(rows)
 
 
 class Source(PartialDatesMixin, TrackedModel):

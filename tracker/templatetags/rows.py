@@ -155,7 +155,7 @@ PERSON_COLUMNS = (
     (_("Country"), lambda person: country_name(person.country) or NONE),
 )
 
-# `citation_count` is annotated by `Source.objects.for_list()`.
+# `citation_count` is set by `SourceListView` (`row_counts`).
 SOURCE_COLUMNS = (
     (_("Source"), lambda source: _link(source, source.title)),
     (_("Publisher"), lambda source: source.publisher or NONE),
@@ -165,7 +165,7 @@ SOURCE_COLUMNS = (
     (_("Cited"), lambda source: localize(source.citation_count)),
 )
 
-# `designation_count` and `case_count` are set by `LawListView`.
+# `designation_count` and `case_count` are set by `LawListView` (`row_counts`).
 LAW_COLUMNS = (
     (
         _("Law"),
