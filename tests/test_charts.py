@@ -337,3 +337,21 @@ class GeometryTest(TestCase):
             charts.year_bars(counts, charts.DESIGNATION_SERIES, chart_id="c", title="t")
         )
         self.assertIsNone(charts.timeline([], chart_id="c", title="t"))
+
+
+class YearTest(TestCase):
+    """`charts.Year` gives the years Django's ExtractYear gives, on either database (on
+    SQLite by SQL's strftime, not Django's Python function)."""
+
+    def test_the_same_years_as_extract_year(self):
+        from django.db.models.functions import ExtractYear
+
+        from tracker.models import Case
+
+        for day in (datetime.date(2025, 12, 31), datetime.date(987, 1, 1), None):
+            case = factories.CaseFactory()
+            Case.objects.filter(pk=case.pk).update(first_event_date=day)
+        years = Case.objects.order_by("pk").annotate(
+            year=charts.Year("first_event_date"), django=ExtractYear("first_event_date")
+        )
+        assert [(row.year, row.django) for row in years] == [(2025, 2025), (987, 987), (None, None)]
