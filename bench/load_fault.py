@@ -684,13 +684,14 @@ def percentile(values, fraction):
 
 
 def aligned(rows):
-    """Rows of cells as lines: the first column to the left, the others to the right."""
+    """Rows of cells as text lines, the first column left-aligned, the others right-aligned
+    (also the tables of `site_benchmark`)."""
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(
             str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        )
+        ).rstrip()
         for row in rows
     ]
 

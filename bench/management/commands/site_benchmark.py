@@ -58,7 +58,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from bench import synthetic
-from bench.load_fault import stop
+from bench.load_fault import aligned, stop
 from tracker.choices import State
 from tracker.models import Case, Organisation
 from tracker.models.public import public_models
@@ -309,18 +309,6 @@ def verdict(value, limit, higher_is_better=True):
     met = value >= limit if higher_is_better else value <= limit
     factor = value / limit if higher_is_better else (limit / value if value else math.inf)
     return f"{'met' if met else 'MISSED'} ({factor:.2f}x of target)"
-
-
-def aligned(rows):
-    """Rows of cells as text lines, the first column left-aligned, the others right-aligned."""
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    return [
-        "  ".join(
-            str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    ]
 
 
 def comparison_table(results, ours_export, their_export, bare=None):
