@@ -5,11 +5,16 @@ For each kind of page of `make bench`'s render-time table (home, every public li
 filters and pages, every detail page, search) it renders --count random addresses through
 Django's test client with the page cache off, after a few others to warm up, capturing the
 page's queries; then it runs those queries again through Python's sqlite3 module, without
-Django. It prints the median of each and the SQL's share. The rest of a page's time is
-Django's: building and compiling the queries, making model instances,
-rendering templates. With --cold every cache is emptied before each address (as the first
-reader after an editor's save meets a page); by default the parts cached per data version (the
-filter form's selects, a list's count…) stay warm, as in `make bench`'s render-time table.
+Django. It prints the median of each and the SQL's share, then the medians of the time Django
+spent compiling the page's querysets into SQL (`SQLCompiler.as_sql()`), loading their rows
+(`QuerySet._fetch_all()`: compiling, the SQL, model instances and prefetches) and rendering
+its templates (`Template.render()`, without the rows a template's lazy querysets load: a
+list's page reads them as it is drawn). The rest is the middleware, the view's own work and
+the queries that load no rows into instances (counts, values).
+
+With --cold every cache is emptied before each address (as the first reader after an editor's
+save meets a page); by default the parts cached per data version (the filter form's selects, a
+list's count…) stay warm, as in `make bench`'s render-time table.
 With --by-filter it also prints, for each list, the medians per set of filters given (the
 addresses with `?country=…&page=…` apart from those with `?status=…`) and the slowest address
 of each: a filter the database answers slowly (no index for it) stands out.
@@ -41,10 +46,14 @@ django.setup()
 from django.core.cache import caches  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.backends.sqlite3._functions import register  # noqa: E402
+from django.db.models import QuerySet  # noqa: E402
+from django.db.models.sql.compiler import SQLCompiler  # noqa: E402
+from django.template.base import Template  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.management.commands.site_benchmark import Command as SiteBenchmark  # noqa: E402
+from bench.timers import Outermost  # noqa: E402
 
 
 def main():
@@ -68,15 +77,26 @@ def main():
             continue
         for url in urls[:3]:
             client.get(url)
-        page, sql, queries, by_filter = [], [], 0, {}
+        page, sql, compiling, loading, templates = [], [], [], [], []
+        queries, by_filter = 0, {}
         for url in urls:
             if args.cold:
                 for cache in caches.all():
                     cache.clear()
-            with CaptureQueriesContext(connection) as captured:
+            drawn = Outermost(Template, "render")
+            with (
+                CaptureQueriesContext(connection) as captured,
+                Outermost(SQLCompiler, "as_sql") as compiled,
+                Outermost(QuerySet, "_fetch_all", within=drawn) as loaded,
+                drawn,
+            ):
                 started = time.perf_counter()
                 response = client.get(url)
                 page.append((time.perf_counter() - started) * 1000)
+            compiling.append(compiled.seconds * 1000)
+            loading.append(loaded.seconds * 1000)
+            # A list's rows are loaded as its template reads them: that is loading, not drawing.
+            templates.append((drawn.seconds - loaded.seconds_within) * 1000)
             assert response.status_code == 200, url
             started = time.perf_counter()
             for query in captured.captured_queries:
@@ -85,9 +105,16 @@ def main():
             queries = max(queries, len(captured.captured_queries))
             by_filter.setdefault(filters_of(url), []).append((page[-1], sql[-1], url))
         page_ms, sql_ms = statistics.median(page), statistics.median(sql)
+        shares = [
+            ("its SQL alone", sql_ms),
+            ("compiling it", statistics.median(compiling)),
+            ("loading rows", statistics.median(loading)),
+            ("templates", statistics.median(templates)),
+        ]
         print(
-            f"{page_name:22} page {page_ms:7.2f} ms   its SQL alone {sql_ms:6.2f} ms "
-            f"({sql_ms / page_ms:4.0%})   queries {queries}"
+            f"{page_name:20} page {page_ms:6.2f} ms  "
+            + "  ".join(f"{name} {ms:5.2f} ms ({ms / page_ms:3.0%})" for name, ms in shares)
+            + f"  queries {queries}"
         )
         if args.by_filter and kind == "list":
             for filters, rows in sorted(by_filter.items()):
