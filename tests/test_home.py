@@ -98,10 +98,12 @@ class HomeTest(TestCase):
         self.assertIn("<strong>0</strong> designations", content)
 
     def test_each_part_is_keyed_by_what_decides_its_visibility(self):
-        keyed = {}
+        keyed, by_keys = {}, set()
 
-        def record(name, models, render):
+        def record(name, models, render, **options):
             keyed[name] = set(models)
+            if options.get("by_keys"):
+                by_keys.add(name)
             return render()
 
         with mock.patch.object(home, "cached_fragment", side_effect=record):
@@ -118,6 +120,9 @@ class HomeTest(TestCase):
         self.assertNotIn(Case, keyed["home-chart-designations"])
         self.assertNotIn(Case, keyed["home-counts-records"])
         self.assertIn(Case, keyed["home-counts-cited"])
+        # The numbers and charts count rows: kept by keys (an edit of a text leaves them).
+        # The latest records show names and titles.
+        self.assertEqual(by_keys, set(keyed) - {"home-latest"})
 
 
 @override_settings(PAGE_CACHE=False)

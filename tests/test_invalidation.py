@@ -2,17 +2,22 @@
 its table, however it is made; every other kept page is still served from the cache."""
 
 import logging
+import re
+from unittest import mock
 
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client, TestCase, override_settings
+from django.test import Client, TestCase, TransactionTestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from tests import factories
-from tracker import caching
+from tests.test_query_counts import populate
+from tracker import caching, home
+from tracker.caching import key_columns
 from tracker.choices import State
 from tracker.exports import EXPORTERS
 from tracker.models import Case, DataVersion, Law, Organisation, Source
+from tracker.views import PublicListView
 
 TITLE = "Trial of the Memorial lawyers"
 
@@ -319,6 +324,199 @@ class Fragments(CachedPages):
                 caching.cached_fragment("cases", [Case], lambda: "x")
         finally:
             caching._snapshot.reset(token)
+
+
+class KeysVersions(CachedPages):
+    """A table's keys (`caching.key_columns`) have a version of their own, which an edit of a
+    text leaves as it was; the parts kept by it (`by_keys`) outlive such edits."""
+
+    def changed(self, write):
+        """The names of the versions `write()` bumps."""
+        before = DataVersion.snapshot()
+        write()
+        after = DataVersion.snapshot()
+        return {name for name, number in after.items() if before.get(name) != number}
+
+    def save_case(self, **values):
+        case = Case.objects.get(pk=self.case.pk)
+        for name, value in values.items():
+            setattr(case, name, value)
+        case.save()
+
+    def test_an_edit_of_text_leaves_the_keys_version(self):
+        self.assertEqual(key_columns(Case)[:2], ["id", "state"])
+        self.assertNotIn("title", key_columns(Case))
+        self.assertNotIn("updated_at", key_columns(Case))
+        self.assertIn("status", key_columns(Case))  # a text with choices: a filter
+        bumped = self.changed(lambda: self.save_case(title="Trial renamed", summary="New"))
+        self.assertIn("tracker_case", bumped)
+        self.assertNotIn("tracker_case.keys", bumped)
+        bumped = self.changed(
+            lambda: Case.objects.filter(pk=self.case.pk).update(title="Renamed again")
+        )
+        self.assertEqual(bumped & {"tracker_case", "tracker_case.keys"}, {"tracker_case"})
+
+    def test_a_change_of_a_key_bumps_both(self):
+        for values in ({"state": State.REVIEW}, {"status": "exile"}, {"country": "BY"}):
+            with self.subTest(values):
+                bumped = self.changed(lambda values=values: self.save_case(**values))
+                self.assertTrue({"tracker_case", "tracker_case.keys"} <= bumped)
+
+    def test_rows_added_or_removed_bump_both(self):
+        writes = {
+            "an insert": lambda: factories.CaseFactory(slug="another"),
+            "a delete": lambda: Case.objects.filter(pk=self.case.pk).delete(),
+            "an update of many rows": lambda: Case.objects.filter(title=TITLE).update(
+                title="Renamed"
+            ),
+            "many parameter sets": lambda: connection.cursor().executemany(
+                'UPDATE "tracker_case" SET "title" = %s WHERE "tracker_case"."id" = %s',
+                [("Renamed", self.case.pk)],
+            ),
+        }
+        for name, write in writes.items():
+            with self.subTest(name):
+                self.assertIn("tracker_case.keys", self.changed(write))
+
+    def test_a_part_kept_by_keys_outlives_an_edit_of_text_not_a_change_of_a_key(self):
+        renders = []
+
+        def count():
+            renders.append(1)
+            return Case.objects.published().count()
+
+        def show():
+            return caching.cached_fragment("cases", [Case], count, by_keys=True)
+
+        self.assertEqual(show(), 1)
+        self.save_case(title="Trial renamed", summary="Another summary")
+        self.assertEqual(show(), 1)
+        self.assertEqual(len(renders), 1)
+        self.save_case(state=State.WITHDRAWN)
+        self.assertEqual(show(), 0)
+        self.assertEqual(len(renders), 2)
+
+    def test_a_part_within_a_part_kept_by_keys_keeps_its_own_versions(self):
+        def titles():
+            return caching.cached_fragment(
+                "titles", [], lambda: list(Case.objects.values_list("title", flat=True))
+            )
+
+        def show():
+            return caching.cached_fragment("outer", [Law], titles, by_keys=True)
+
+        self.assertEqual(show(), [TITLE])
+        self.save_case(title="Trial renamed")
+        self.assertEqual(show(), ["Trial renamed"])
+
+    def test_the_home_pages_numbers_are_not_counted_again_after_an_edit_of_text(self):
+        self.warm("/")
+        self.save_case(summary="Another summary")
+        with mock.patch("tracker.home.counts", side_effect=home.counts) as counted:
+            self.assertGreater(self.get("/").queries, 1)  # its latest records: drawn again
+            counted.assert_not_called()
+            self.save_case(state=State.WITHDRAWN)
+            self.get("/")
+            counted.assert_called()
+
+
+class KeysVersionsOutsideTransactions(TransactionTestCase):
+    def test_a_save_outside_a_transaction_bumps_both(self):
+        """Without a transaction another writer could change the row's keys between the
+        reads of them and the save (`caching._row_keys`): both versions are bumped."""
+        case = factories.CaseFactory()
+        self.assertFalse(connection.in_atomic_block)
+        before = DataVersion.snapshot()
+        case.title = "Renamed"
+        case.save()
+        after = DataVersion.snapshot()
+        for name in ("tracker_case", "tracker_case.keys"):
+            self.assertGreater(after[name], before[name], name)
+
+
+@override_settings(PAGE_CACHE=False)
+class PartsKeptByKeysReadKeysAlone(TestCase):
+    """Every statement a part kept by keys runs (`by_keys`: the home page's numbers and
+    charts, the numbers beside a list's rows) names no column but the keys of its tables;
+    otherwise an edit of that column would leave the part stale."""
+
+    @classmethod
+    def setUpTestData(cls):
+        populate(2)
+
+    def statements_kept_by_keys(self, urls):
+        statements = []
+
+        def note(execute, sql, params, many, context):
+            reads = caching._reads.get()
+            if reads is not None and reads.by_keys:
+                statements.append(sql)
+            return execute(sql, params, many, context)
+
+        client = Client()
+        with connection.execute_wrapper(note):
+            for url in urls:
+                cache.clear()
+                self.assertEqual(client.get(url).status_code, 200, url)
+        return statements
+
+    def test_their_statements_name_keys_alone(self):
+        lists = [f"/{name}/" for name in LISTS_WITH_ROW_COUNTS]
+        statements = self.statements_kept_by_keys(["/", "/ru/", *lists])
+        self.assertGreaterEqual(len(statements), 4 + len(lists))
+        for sql in statements:
+            with self.subTest(sql=sql[:200]):
+                self.assertEqual(columns_beyond_keys(sql), set())
+
+    def test_a_statement_naming_a_text_is_found(self):
+        sql = str(Case.objects.filter(state=State.PUBLISHED).values("title").query)
+        self.assertEqual(columns_beyond_keys(sql), {"tracker_case.title"})
+        sql = str(Case.objects.filter(people__name="x").order_by().values("status").query)
+        self.assertEqual(columns_beyond_keys(sql), {"tracker_person.name"})
+
+
+# The lists that show numbers beside their rows (`PublicListView.row_counts`).
+LISTS_WITH_ROW_COUNTS = [
+    view.queryset.model._meta.verbose_name_plural
+    for view in PublicListView.__subclasses__()
+    if view.row_counts
+]
+NAMED_TABLE = re.compile(
+    r'(?:FROM|JOIN)\s+"(\w+)"(?:\s+(?:AS\s+)?(?!(?:ON|WHERE|INNER|LEFT|GROUP|ORDER|LIMIT)\b)(\w+))?',
+    re.IGNORECASE,
+)
+DERIVED_TABLE = re.compile(r"\)\s+(?:AS\s+)?(\w+)", re.IGNORECASE)
+QUALIFIED_COLUMN = re.compile(r'(?:"(\w+)"|\b([A-Za-z_]\w*))\.(?:"(\w+)"|([A-Za-z_]\w*))')
+
+
+def columns_beyond_keys(sql):
+    """{table.column} of the columns `sql` names that are not among their tables' keys.
+
+    Django names the tables of subqueries with aliases it reuses (`U0` is one table in one
+    EXISTS, another in the next): a column named through an alias is a key only if it is one
+    in every table of that alias that has such a column (an unknown one counts as beyond)."""
+    tables = {}
+    for table, alias in NAMED_TABLE.findall(sql):
+        tables.setdefault(table, set()).add(table)
+        tables.setdefault(alias or table, set()).add(table)
+    derived = set(DERIVED_TABLE.findall(sql))
+    models = caching.models_by_table()
+    beyond = set()
+    for quoted, plain, quoted_column, plain_column in QUALIFIED_COLUMN.findall(sql):
+        qualifier, column = quoted or plain, quoted_column or plain_column
+        if qualifier in derived:
+            continue  # a subquery's own column, checked within it
+        having = [
+            table
+            for table in tables.get(qualifier, ())
+            if column in {field.column for field in models[table]._meta.concrete_fields}
+        ]
+        beyond |= {
+            f"{table}.{column}" for table in having if column not in key_columns(models[table])
+        }
+        if not having:
+            beyond.add(f"{qualifier}.{column}")
+    return beyond
 
 
 # Nothing listens on port 1: every cache call fails as it would with Redis down.

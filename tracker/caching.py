@@ -48,7 +48,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
+from django.db import connections, models
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_vary_headers
@@ -76,6 +76,12 @@ WRITE = re.compile(
 # Other statements that may write to tables they name.
 OTHER_WRITE = re.compile(r"\s*(?:WITH|TRUNCATE|MERGE)\b", re.IGNORECASE)
 WORD = re.compile(r"\w+")
+
+# Django's save of one row (and `filter(pk=…).update()`): the row is named by its primary key,
+# the last parameter.
+UPDATE_BY_KEY = re.compile(r'UPDATE "(\w+)" SET .+ WHERE "\1"\."(\w+)" = %s', re.DOTALL)
+# The name of a table's second version, its keys' (`key_columns`): `tracker_case.keys`.
+KEYS = ".keys"
 
 # The versions read at the start of the current public request (`snapshot()`).
 _snapshot = contextvars.ContextVar("data_versions", default=None)
@@ -142,6 +148,32 @@ def tables_of(models):
     return tables
 
 
+@functools.cache
+def models_by_table():
+    return {model._meta.db_table: model for model in apps.get_models(include_auto_created=True)}
+
+
+def key_columns(model):
+    """The columns of `model` that decide which of its rows a count, a join or a filter by
+    choice finds: every column but free text (a text without choices: names, titles,
+    summaries, addresses) and the times a row was created and changed.
+
+    A table's keys have a version of their own (`KEYS`), which an edit of text leaves as it
+    was: what only counts rows, joins them and tests their states, kinds and dates (the home
+    page's numbers and charts, the numbers beside a list's rows) is kept across such edits."""
+    return [
+        field.column
+        for field in model._meta.concrete_fields
+        if not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+        and not (isinstance(field, models.CharField | models.TextField) and not field.choices)
+    ]
+
+
+def keyed(tables):
+    """The names of the keys' versions of `tables` (`*` stays `*`)."""
+    return {table if table == EVERYTHING else f"{table}{KEYS}" for table in tables}
+
+
 def written_tables(sql):
     """The tables `sql` may write to: empty for reads and schema changes."""
     match = WRITE.match(sql)
@@ -161,21 +193,59 @@ def versioning(execute, sql, params, many, context):
     and, while a public page renders, notes the tables its statements read."""
     reads = _reads.get()
     if reads is not None:
-        reads.update(known_tables().intersection(WORD.findall(sql)))
+        reads.read(known_tables().intersection(WORD.findall(sql)))
     connection = context["connection"]
     tables = written_tables(sql)
     if not tables or getattr(connection, "migrating", False):
         return execute(sql, params, many, context)
-    # After the write: outside a transaction, the bump is committed just after it, so a page
-    # that read the new rows before then is recorded under the old version, stale at once.
-    result = execute(sql, params, many, context)
     # A cursor of its own (the statement's may hold rows yet to be fetched), unwrapped.
     cursor = connection.create_cursor()
     try:
-        DataVersion.bump_tables(tables, connection, cursor)
+        row = None if many else _row_keys(sql, params, connection)
+        before = row and row.read(cursor, lock=True)
+        # After the write: outside a transaction, the bump is committed just after it, so a
+        # page that read the new rows before then is recorded under the old version, stale at
+        # once.
+        result = execute(sql, params, many, context)
+        bumped = tables if row and row.read(cursor) == before else tables | keyed(tables)
+        DataVersion.bump_tables(bumped, connection, cursor)
     finally:
         cursor.close()
     return result
+
+
+class _RowKeys:
+    """The key columns of the one row an UPDATE writes, read on a bare cursor."""
+
+    def __init__(self, connection, model, key):
+        quote = connection.ops.quote_name
+        columns = ", ".join(map(quote, key_columns(model)))
+        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+        self.sql = f"SELECT {columns} FROM {table} WHERE {pk} = %s"  # noqa: S608
+        self.lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        self.key = key
+
+    def read(self, cursor, lock=False):
+        cursor.execute(self.sql + (self.lock if lock else ""), [self.key])
+        return cursor.fetchall()
+
+
+def _row_keys(sql, params, connection):
+    """For an UPDATE of one row by its primary key inside a transaction, what reads its keys
+    before and after it (the keys' version is bumped only if they changed); otherwise None
+    (both versions are bumped).
+
+    Inside a transaction nothing else can write the row between the two reads: on SQLite the
+    transaction holds the database's write lock from its start (`transaction_mode`
+    IMMEDIATE), on PostgreSQL the first read locks the row (FOR UPDATE). Outside one, another
+    writer could change the keys between the reads and the write, unseen."""
+    if not connection.in_atomic_block:
+        return None
+    match = UPDATE_BY_KEY.fullmatch(sql.strip())
+    model = match and models_by_table().get(match.group(1))
+    if model is None or match.group(2) != model._meta.pk.column or not params:
+        return None
+    return _RowKeys(connection, model, params[-1])
 
 
 def install(connection, **kwargs):
@@ -228,6 +298,8 @@ def snapshot():
 
 
 def _versions(tables):
+    """{name: version} of `tables` (names of versions, as they are) and `*`; the page or part
+    being recorded depends on them."""
     versions = snapshot()
     reads = _reads.get()
     if reads is not None:
@@ -240,29 +312,48 @@ def _token(versions):
     return hashlib.sha256(f"{text};{code_fingerprint()}".encode()).hexdigest()[:16]
 
 
-def cached_fragment(name, models, render):
+def cached_fragment(name, models, render, by_keys=False):
     """The HTML (or any picklable value) `render()` returns, rendered once, then taken from
     the cache while the tables it depends on keep their versions: those of the `models` it
     shows (their rows may have been read before `render()` is called) and every table its
     own queries read. For parts of pages that are the same on many pages (a filter form's
-    long lists of laws, a list's count, the home page's numbers), per language and code."""
+    long lists of laws, a list's count, the home page's numbers), per language and code.
+
+    With `by_keys`, what `render()` shows depends on the key columns of what it reads and no
+    more (`key_columns`: it counts rows, joins them, tests states and kinds, never shows a
+    name): it is kept by the versions of those tables' keys, and an edit of a title or a
+    summary leaves it valid. `tests/test_invalidation.py` checks the SQL of every such part."""
     key = f"fragment:{name}:{get_language()}:{code_fingerprint()}"
     versions = snapshot()
     entry = _cache_get(key)
     if _valid(entry, versions):
         _versions(entry["versions"])  # the page depends on them too
         return entry["value"]
-    with _recording() as reads:
+    with _recording(by_keys) as reads:
         value = render()
-    _cache_set(key, {"versions": _versions(tables_of(models) | reads), "value": value})
+    tables = keyed(tables_of(models)) if by_keys else tables_of(models)
+    _cache_set(key, {"versions": _versions(tables | reads), "value": value})
     return value
 
 
+class _Reads(set):
+    """The names of the versions a page or a part depends on: the tables its statements read
+    (their keys' versions, for a part that depends on keys alone) and the versions of the
+    parts it took, as they are."""
+
+    def __init__(self, by_keys=False):
+        super().__init__()
+        self.by_keys = by_keys
+
+    def read(self, tables):
+        self.update(keyed(tables) if self.by_keys else tables)
+
+
 @contextlib.contextmanager
-def _recording():
-    """The set of tables the statements run inside the block read (a page, or a fragment
+def _recording(by_keys=False):
+    """The versions the statements run inside the block depend on (a page, or a fragment
     within one: the page then counts the fragment's versions, not its reads)."""
-    reads = set()
+    reads = _Reads(by_keys)
     token = _reads.set(reads)
     try:
         yield reads
@@ -306,9 +397,10 @@ def _cache_set_many(entries):
 # Pages
 
 
-def cached_values(name, keys, models, compute, default=None):
+def cached_values(name, keys, models, compute, default=None, by_keys=False):
     """{key: value} for each of `keys`, each kept as `cached_fragment` keeps a fragment (while
-    the tables it depends on keep their versions): `compute(missing)` returns {key: value} for
+    the tables it depends on keep their versions; with `by_keys`, the versions of their keys,
+    as `cached_fragment`'s): `compute(missing)` returns {key: value} for
     the keys not yet kept, all at once (a key it leaves out gets `default`). For numbers shown
     beside the rows of a page, such as the cases under each law of a list: a row's value is
     reused on every page that shows it."""
@@ -324,9 +416,10 @@ def cached_values(name, keys, models, compute, default=None):
             values[key] = entry["value"]
     missing = [key for key in keys if key not in values]
     if missing:
-        with _recording() as reads:
+        with _recording(by_keys) as reads:
             computed = compute(missing)
-        depends = _versions(tables_of(models) | reads)
+        tables = keyed(tables_of(models)) if by_keys else tables_of(models)
+        depends = _versions(tables | reads)
         fresh = {key: computed.get(key, default) for key in missing}
         _cache_set_many(
             {cache_keys[key]: {"versions": depends, "value": value} for key, value in fresh.items()}

@@ -3,7 +3,9 @@
 Each part is rendered once per version of the models it shows, and of the models
 whose rows decide what of those is public (`public_dependencies`), then taken from
 the cache (`tracker.caching.cached_fragment`): a reader who comes after any change
-to those models gets the part rendered anew, never a stale one.
+to those models gets the part rendered anew, never a stale one. The numbers and the
+charts count rows and never show a text: they are kept by the versions of those
+models' keys (`by_keys`), and an edit of a title or a summary leaves them as they are.
 """
 
 from django.db import connections
@@ -92,11 +94,15 @@ def numbers():
         found = {}
         for part, names in COUNT_PARTS.items():
             found |= cached_fragment(
-                f"home-counts-{part}", _counted_models(names), lambda names=names: counts(names)
+                f"home-counts-{part}",
+                _counted_models(names),
+                lambda names=names: counts(names),
+                by_keys=True,
             )
         return render_to_string("includes/home/numbers.html", {"counts": found})
 
-    return cached_fragment("home-numbers", _counted_models([*COUNTED, "designations"]), render)
+    models = _counted_models([*COUNTED, "designations"])
+    return cached_fragment("home-numbers", models, render, by_keys=True)
 
 
 def latest():
@@ -132,6 +138,7 @@ def pictures():
             "includes/charts/home_designations.html",
             {"chart": charts.home_designations_chart()},
         ),
+        by_keys=True,
     )
     statuses = cached_fragment(
         "home-chart-statuses",
@@ -139,5 +146,6 @@ def pictures():
         lambda: render_to_string(
             "includes/charts/home_statuses.html", {"chart": charts.home_status_chart()}
         ),
+        by_keys=True,
     )
     return designations + statuses

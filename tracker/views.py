@@ -171,6 +171,7 @@ class PublicListView(FilterView):
                     public_dependencies(model),
                     count,
                     default=0,
+                    by_keys=True,  # numbers of rows: an edit of a text leaves them
                 )
                 for row in rows:
                     setattr(row, name, counts[row.pk])
