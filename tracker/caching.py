@@ -29,7 +29,9 @@ valid as long as the tables it read keep the versions they had when it was rende
   lets browsers and proxies reuse a page briefly without asking.
 
 An edit to a case therefore renders again the pages that read cases, and leaves a law's
-page cached if it never read them. With `REDIS_URL` the cache is shared by every worker and
+page cached if it never read them. Each table's keys (`key_columns`: every column but free
+text and timestamps) have a version of their own, which an edit of a text leaves: the parts
+of pages that only count rows (`cached_fragment(…, by_keys=True)`) are kept by it. With `REDIS_URL` the cache is shared by every worker and
 server; the versions live in the database they all share, so every server judges a kept
 page the same way. When the cache cannot be reached, pages are rendered without it.
 
