@@ -3,8 +3,10 @@ its table, however it is made; every other kept page is still served from the ca
 
 import logging
 import re
+from pathlib import Path
 from unittest import mock
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client, TestCase, TransactionTestCase, override_settings
@@ -344,7 +346,7 @@ class KeysVersions(CachedPages):
         case.save()
 
     def test_an_edit_of_text_leaves_the_keys_version(self):
-        self.assertEqual(key_columns(Case)[:2], ["id", "state"])
+        self.assertEqual(key_columns(Case)[:2], ("id", "state"))
         self.assertNotIn("title", key_columns(Case))
         self.assertNotIn("updated_at", key_columns(Case))
         self.assertIn("status", key_columns(Case))  # a text with choices: a filter
@@ -467,6 +469,16 @@ class PartsKeptByKeysReadKeysAlone(TestCase):
         for sql in statements:
             with self.subTest(sql=sql[:200]):
                 self.assertEqual(columns_beyond_keys(sql), set())
+
+    def test_the_pages_rendered_here_are_those_of_every_part_kept_by_keys(self):
+        """A new part kept by keys elsewhere needs its pages among those rendered above."""
+        root = Path(settings.BASE_DIR)
+        keeping = {
+            str(path.relative_to(root))
+            for path in (root / "tracker").rglob("*.py")
+            if "by_keys=True" in path.read_text() and path != Path(caching.__file__)
+        }
+        self.assertEqual(keeping, {"tracker/home.py", "tracker/views.py"})
 
     def test_a_statement_naming_a_text_is_found(self):
         sql = str(Case.objects.filter(state=State.PUBLISHED).values("title").query)

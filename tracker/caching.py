@@ -31,9 +31,10 @@ valid as long as the tables it read keep the versions they had when it was rende
 An edit to a case therefore renders again the pages that read cases, and leaves a law's
 page cached if it never read them. Each table's keys (`key_columns`: every column but free
 text and timestamps) have a version of their own, which an edit of a text leaves: the parts
-of pages that only count rows (`cached_fragment(…, by_keys=True)`) are kept by it. With `REDIS_URL` the cache is shared by every worker and
-server; the versions live in the database they all share, so every server judges a kept
-page the same way. When the cache cannot be reached, pages are rendered without it.
+of pages that only count rows (`cached_fragment(…, by_keys=True)`) are kept by it. With
+`REDIS_URL` the cache is shared by every worker and server; the versions live in the
+database they all share, so every server judges a kept page the same way. When the cache
+cannot be reached, pages are rendered without it.
 
 A request that carries a session cookie (an editor, or anyone who has logged in)
 bypasses all of this and gets `Cache-Control: private, no-cache, no-store`.
@@ -155,6 +156,7 @@ def models_by_table():
     return {model._meta.db_table: model for model in apps.get_models(include_auto_created=True)}
 
 
+@functools.cache
 def key_columns(model):
     """The columns of `model` that decide which of its rows a count, a join or a filter by
     choice finds: every column but free text (a text without choices: names, titles,
@@ -163,12 +165,12 @@ def key_columns(model):
     A table's keys have a version of their own (`KEYS`), which an edit of text leaves as it
     was: what only counts rows, joins them and tests their states, kinds and dates (the home
     page's numbers and charts, the numbers beside a list's rows) is kept across such edits."""
-    return [
+    return tuple(
         field.column
         for field in model._meta.concrete_fields
         if not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
         and not (isinstance(field, models.CharField | models.TextField) and not field.choices)
-    ]
+    )
 
 
 def keyed(tables):
@@ -324,7 +326,8 @@ def cached_fragment(name, models, render, by_keys=False):
     With `by_keys`, what `render()` shows depends on the key columns of what it reads and no
     more (`key_columns`: it counts rows, joins them, tests states and kinds, never shows a
     name): it is kept by the versions of those tables' keys, and an edit of a title or a
-    summary leaves it valid. `tests/test_invalidation.py` checks the SQL of every such part."""
+    summary leaves it valid. `tests/test_invalidation.py` checks the SQL of the parts kept so
+    (those of the home page and the lists)."""
     key = f"fragment:{name}:{get_language()}:{code_fingerprint()}"
     versions = snapshot()
     entry = _cache_get(key)
