@@ -39,10 +39,12 @@ CASE_LIST_FIELDS = (
 
 
 def _charges_shown():
-    """A case's public charges as other pages show them: what the sources say, and the law
-    (named and linked), without the columns nobody reads there."""
+    """The public charges of cases already known to be public (each use prefetches them for
+    published cases), as other pages show them: what the sources say, and the law (named and
+    linked), without the columns nobody reads there. The case's own rule is not tested again
+    (`part_of_public`), the law's is."""
     return (
-        Charge.objects.published()
+        Charge.objects.published(part_of_public=True)
         .select_related("law")
         .only("id", "case_id", "law_id", "description", *(f"law__{n}" for n in LAW_LINK_FIELDS))
     )
