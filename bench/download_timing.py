@@ -10,6 +10,11 @@ the new code one after the other, on copies of the same database.
 With --staff the client is logged in as a superuser `download-timing` (created if missing:
 run it on a copy), for admin pages.
 
+With --after-case-save the caches are kept, each address is requested once first, and then
+before each timed request a case's summary is saved in a transaction, as an editor's save in
+the admin does: what a reader meets after an edit of text (the parts it left kept, the
+others drawn again). It writes to the database: run it on a copy.
+
 Run from the repository root on a copy of the synthetic database:
     SECRET_KEY=$(cat .secret_key) DATABASE_URL=sqlite:////tmp/copy.sqlite3 \\
         .venv/bin/python bench/download_timing.py '/people/?format=json' '/cases/?format=atom'
@@ -18,6 +23,7 @@ Run from the repository root on a copy of the synthetic database:
 import argparse
 import hashlib
 import os
+import random
 import resource
 import sys
 import time
@@ -34,13 +40,20 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.cache import caches  # noqa: E402
+from django.db import transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from tracker.models import Case  # noqa: E402
 
-def download(client, address):
-    """(status, bytes, wall seconds, CPU seconds, digest) of one answer, read to its end."""
-    for cache in caches.all():
-        cache.clear()
+
+def download(client, address, before=None):
+    """(status, bytes, wall seconds, CPU seconds, digest) of one answer, read to its end,
+    every cache emptied first, or `before()` called first instead."""
+    if before is None:
+        for cache in caches.all():
+            cache.clear()
+    else:
+        before()
     wall, cpu = time.perf_counter(), time.process_time()
     response = client.get(address)
     digest, size = hashlib.sha256(), 0
@@ -60,6 +73,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("addresses", nargs="+")
     parser.add_argument("--staff", action="store_true", help="logged in as a superuser")
+    parser.add_argument(
+        "--after-case-save", action="store_true", help="caches kept; a case saved before each"
+    )
     options = parser.parse_args()
     client = Client(HTTP_HOST="localhost", raise_request_exception=True)
     if options.staff:
@@ -68,14 +84,33 @@ def main():
         )
         client.force_login(user)
     client.get("/")  # the first request of a process loads what every other one uses
+    before = None
+    if options.after_case_save:
+        for address in options.addresses:
+            download(client, address, before=lambda: None)
+        before = save_a_case(random.Random(14))  # noqa: S311 (which cases, not secrets)
     print(f"{'address':50} status       MB   wall s    CPU s  sha256        peak MB")
     for address in options.addresses:
-        status, size, wall, cpu, digest = download(client, address)
+        status, size, wall, cpu, digest = download(client, address, before)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
-            f"{address:50} {status:6} {size / 1e6:8.1f} {wall:8.2f} {cpu:8.2f}  {digest}  "
+            f"{address:50} {status:6} {size / 1e6:8.1f} {wall:8.3f} {cpu:8.3f}  {digest}  "
             f"{peak:7.0f}"
         )
+
+
+def save_a_case(rng):
+    """A function that saves a random published case with its summary changed, in a
+    transaction."""
+    pks = list(Case.objects.published().values_list("pk", flat=True)[:1000])
+
+    def save():
+        with transaction.atomic():
+            case = Case.objects.get(pk=rng.choice(pks))
+            case.summary += " (edited)"
+            case.save()
+
+    return save
 
 
 if __name__ == "__main__":
