@@ -5,6 +5,7 @@ import importlib
 import re
 
 import pytest
+from django.apps import apps
 from django.db import connection
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +117,27 @@ def test_indexes_made_again_have_their_latest_columns():
         assert bare(statements[name]).endswith(f"({bare(columns)})"), name
     # The model's own index of the source list holds the filters' columns too.
     assert bare(statements["source_list_order"]).endswith("state,kind,reliability)")
+
+
+def test_no_two_indexes_of_a_table_are_the_same():
+    """Two indexes on the same columns in the same order cost every write twice for one."""
+    twins = []
+    with connection.cursor() as cursor:
+        for model in apps.get_app_config("tracker").get_models(include_auto_created=True):
+            table = model._meta.db_table
+            seen = {}
+            for name, constraint in connection.introspection.get_constraints(cursor, table).items():
+                # Not compared: PostgreSQL's "_like" twin of a text index (another operator
+                # class, for LIKE) and the search's GIN indexes (one per kind, each partial).
+                if (
+                    not constraint["index"]
+                    or None in constraint["columns"]
+                    or name.endswith("_like")
+                    or constraint.get("type") == "gin"
+                ):
+                    continue
+                shape = (tuple(constraint["columns"]), tuple(constraint.get("orders") or ()))
+                if shape in seen:
+                    twins.append(f"{table}: {seen[shape]} and {name} on {', '.join(shape[0])}")
+                seen.setdefault(shape, name)
+    assert twins == []

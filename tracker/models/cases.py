@@ -174,9 +174,7 @@ class Case(CitedModel, PartialDatesMixin, TrackedModel):
         help_text="Organisations the case is brought against or closely concerns.",
     )
     country = CountryField(blank=True)
-    status = models.CharField(
-        max_length=20, choices=CaseStatus.choices, default=CaseStatus.UNKNOWN, db_index=True
-    )
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.UNKNOWN)
     sentence = models.CharField(max_length=300, blank=True, help_text="As the sources state it.")
     court = models.CharField(max_length=200, blank=True)
     # Derived, never edited (see refresh_event_dates and the signals below): the date of the
