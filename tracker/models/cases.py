@@ -200,6 +200,9 @@ class Case(CitedModel, PartialDatesMixin, TrackedModel):
         indexes = [
             # The public list: published cases in title order, read a page at a time.
             models.Index(fields=["state", "title", "id"]),
+            # The model's order over cases in every state: the admin's list and its pickers of
+            # a case (100,000 cases: a page of the list 68 -> 45 ms, the picker 27 -> 3 ms).
+            models.Index(fields=["title", "id"], name="case_by_title"),
             # The home page's cases by status: a GROUP BY read from the index alone.
             models.Index(fields=["state", "status"]),
             models.Index(fields=["status"]),
