@@ -130,10 +130,15 @@ def untracked_tables():
 
 
 @functools.cache
+def models_by_table():
+    """{table: model} of every installed model, many-to-many tables' too."""
+    return {model._meta.db_table: model for model in apps.get_models(include_auto_created=True)}
+
+
+@functools.cache
 def known_tables():
     """The tables of every installed model (many-to-many tables too) that carry a version."""
-    tables = {model._meta.db_table for model in apps.get_models(include_auto_created=True)}
-    return frozenset(tables - untracked_tables())
+    return frozenset(models_by_table().keys() - untracked_tables())
 
 
 def tables_of(models):
@@ -149,11 +154,6 @@ def tables_of(models):
             if relation.many_to_many:
                 tables.add(relation.through._meta.db_table)
     return tables
-
-
-@functools.cache
-def models_by_table():
-    return {model._meta.db_table: model for model in apps.get_models(include_auto_created=True)}
 
 
 @functools.cache
@@ -336,8 +336,8 @@ def cached_fragment(name, models, render, by_keys=False):
         return entry["value"]
     with _recording(by_keys) as reads:
         value = render()
-    tables = keyed(tables_of(models)) if by_keys else tables_of(models)
-    _cache_set(key, {"versions": _versions(tables | reads), "value": value})
+    reads.read(tables_of(models))  # as its statements' tables: their keys', with by_keys
+    _cache_set(key, {"versions": _versions(reads), "value": value})
     return value
 
 
@@ -423,8 +423,8 @@ def cached_values(name, keys, models, compute, default=None, by_keys=False):
     if missing:
         with _recording(by_keys) as reads:
             computed = compute(missing)
-        tables = keyed(tables_of(models)) if by_keys else tables_of(models)
-        depends = _versions(tables | reads)
+        reads.read(tables_of(models))
+        depends = _versions(reads)
         fresh = {key: computed.get(key, default) for key in missing}
         _cache_set_many(
             {cache_keys[key]: {"versions": depends, "value": value} for key, value in fresh.items()}
