@@ -1,19 +1,23 @@
-"""The site benchmark's pure parts, its choice of addresses, and the bare view.
+"""The site benchmark's pure parts, its choice of addresses, and the bare and drawn views.
 
 Neither gunicorn, wrk nor Datasette runs here: `make bench` does that. No timing is asserted.
 """
 
+import functools
 import io
 import os
 import random
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client, override_settings
 
 from bench import synthetic
 from bench.management.commands import site_benchmark
 from bench.management.commands.site_benchmark import (
+    DRAWN,
+    ExportFloor,
     ExportResult,
     RenderResult,
     WorkloadResult,
@@ -21,6 +25,7 @@ from bench.management.commands.site_benchmark import (
     choice_filters,
     combine,
     comparison_table,
+    drawn_workload,
     filtered_list_workload,
     list_urls,
     parent_pid,
@@ -171,6 +176,30 @@ def test_comparison_table_with_targets():
     assert lines[1].index("500.0") + len("500.0") == lines[0].index("req/s") + len("req/s")
 
 
+def test_floors_beside_what_they_are_floors_of():
+    results = [
+        WorkloadResult("case detail", wrk(300), None, wrk(100)),
+        WorkloadResult("case detail" + DRAWN, wrk(500), None, wrk(100)),
+        WorkloadResult("organisation detail" + DRAWN, wrk(300), None, wrk(100)),
+    ]
+    ours = ExportResult(6.0, 20_000_000, 94_000, 80.0, True)
+    theirs = ExportResult(4.0, 25_000_000, 94_000, 60.0, True)
+    lines = comparison_table(results, ours, theirs, export_floor=ExportFloor(2.0, 0.5))
+    assert words(lines[2]) == (
+        "case detail, template alone 500.0 5.0 0 - 100.0 5.00x (>= 4x) floor above target (1.25x)"
+    )
+    assert words(lines[3]) == (
+        "organisation detail, template alone 300.0 5.0 0 - 100.0 3.00x (>= 4x) "
+        "floor BELOW target (0.75x)"
+    )
+    assert words(lines[5]) == (
+        "CSV export: its SQL 2.0 s + csv module 0.5 s 2.5 s 4.0 s 1.60x (>= 1.5x) "
+        "floor above target (1.07x)"
+    )
+    # A floor is no target: only the page itself counts.
+    assert summary(results, ours, theirs, []) == "Targets met: 1 of 3."
+
+
 def test_comparison_without_datasette():
     results = [WorkloadResult("case detail", wrk(500), wrk(900), None)]
     ours = ExportResult(2.0, 1, 10, 151.0, False)
@@ -196,6 +225,20 @@ def test_render_table_and_summary():
     results, ours, theirs = comparison()
     # case detail met, search missed; export memory and speed met; render: 3 of 5.
     assert summary(results, ours, theirs, renders) == "Targets met: 6 of 9."
+
+
+def test_render_table_with_the_floors_of_detail_pages():
+    renders = [
+        RenderResult("detail", "case-detail", 25, 8.5, 9.9, 8, 2.8),
+        RenderResult("list", "case-list", 25, 12.0, 20.0, 6),
+    ]
+    lines = render_table(renders, bare_ms=0.25)
+    assert words(lines[0]).endswith("SQL x bare template alone ms")
+    assert words(lines[1]) == "bare view - - 0.25 - - - 1x -"
+    assert words(lines[2]) == (
+        "case-detail detail 25 8.5 9.9 <= 4 ms MISSED (0.47x of target) 8 met 34x 2.8"
+    )
+    assert words(lines[3]).endswith("6 met 48x -")
 
 
 def test_render_table_against_the_bare_view():
@@ -244,6 +287,39 @@ def test_bare_view_is_served_by_the_bench_urls_only():
         assert Client().get("/").status_code == 200  # and the site's own pages
 
 
+def recorded(statements, execute, sql, *args):
+    """An execute wrapper that notes every statement in `statements`."""
+    statements.append(sql)
+    return execute(sql, *args)
+
+
+@pytest.mark.django_db
+def test_the_drawn_view_draws_a_detail_page_from_its_template_alone():
+    case = factories.CaseFactory(title="Trial of the Memorial board")
+    factories.CitationFactory.for_object(case)
+    factories.ChargeFactory(case=case)
+    factories.CaseEventFactory(case=case)
+    organisation = factories.OrganisationFactory()
+    client = Client(HTTP_HOST="localhost", raise_request_exception=True)
+    # As the benchmark serves it: with the page cache, a page would be served again unread.
+    with override_settings(ROOT_URLCONF="bench.urls", PAGE_CACHE=False):
+        for page in (case.get_absolute_url(), organisation.get_absolute_url()):
+            (drawn,) = drawn_workload(site_benchmark.Workload("x detail", [page], [page])).ours
+            assert drawn == f"/bench/drawn{page}"
+            first = client.get(drawn)
+            read = []
+            with connection.execute_wrapper(functools.partial(recorded, read)):
+                again = client.get(drawn)
+            # The same bytes as the page, and after the first, no query of the view's own
+            # (at most the page wrapper's read of the data versions).
+            assert first.content == again.content == client.get(page).content
+            assert [sql for sql in read if '"tracker_dataversion"' not in sql] == []
+        for path in ("/bench/drawn/cases/", "/bench/drawn/", "/bench/drawn/nowhere/"):
+            assert client.get(path).status_code == 404, path  # detail pages only
+        assert client.get("/bench/drawn/cases/no-such-case/").status_code == 404
+    assert Client().get(f"/bench/drawn{case.get_absolute_url()}").status_code == 404
+
+
 def test_production_settings_carry_nothing_of_the_benchmarks():
     from tracker import settings, urls
 
@@ -282,8 +358,13 @@ def test_addresses_come_from_the_data_and_render():
     assert {render.page for render in renders} == set(names)
     assert all(0 < render.queries <= 20 for render in renders)
     assert bare_ms is None  # the site's own URLs: no bare view to time
+    assert all(render.floor_ms is None for render in renders)  # nor a drawn view
     with override_settings(ROOT_URLCONF="bench.urls"):
         assert command.bare_render_ms(client, 1) > 0
+        renders, _ = command.render_times(1)
+    # Every kind of detail page is also drawn from its template alone.
+    drawn = {render.page for render in renders if render.floor_ms is not None}
+    assert drawn == {name for name in names if name.endswith("-detail")}
 
 
 @pytest.mark.django_db

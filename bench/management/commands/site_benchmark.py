@@ -20,6 +20,13 @@ database DATABASE_URL points at, which must hold the synthetic record (`make ben
 3. In-process render times: the test client, page cache off, Django's cache emptied before
    each kind of page, then the median time over random addresses of that kind, and the
    queries to render one with the cache emptied.
+4. Floors: what the detail pages and the export take with nothing but what they cannot do
+   without. Each detail workload runs again on DRAWN_URLS of its addresses drawn from their
+   templates alone (bench.views.drawn_view: each page's context built once per worker, then
+   only its template rendered again, the same bytes); and, on SQLite, the export's own SQL
+   runs again through Python's sqlite3 module, every row fetched, and its rows are written
+   again by Python's csv module. A target beyond its floor cannot be met by reading rows
+   faster, only by drawing less for each request.
 
 Each result is checked against its target (WORKLOAD_TARGETS, EXPORT_*, RENDER_TARGETS_MS,
 MAX_QUERIES) and the report says by how much it is met or missed. Timings depend on the
@@ -52,6 +59,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.backends.sqlite3._functions import register
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -59,15 +67,22 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from bench import synthetic
 from bench.load_fault import aligned, stop
+from bench.urls import BARE_URL, DRAWN_PREFIX
 from tracker.choices import State
+from tracker.exports import LINES_PER_PIECE
 from tracker.models import Case, Organisation
 from tracker.models.public import public_models
 
-BARE_URL = "/bench/bare/"
 EXPORT_URL = "/cases/?format=csv"
 HOST = "localhost"  # in ALLOWED_HOSTS by default
 DATASETTE_DB = "db"  # the copy is db.sqlite3, so Datasette serves it under /db/
 MAX_PAGE = 20  # list pages are drawn from 1..20 (fewer when the filter has fewer)
+# Detail pages drawn from their templates alone (a floor): how many of the workload's
+# addresses, each asked this many times of each server before wrk, so that the workers have
+# built their contexts (one that has not builds it once, as the page itself would).
+DRAWN_URLS = 50
+DRAWN_WARM = 6
+DRAWN = ", template alone"  # after the workload's name
 
 # wrk reads the addresses from the file BENCH_URLS names and asks for one at random each
 # time; done() prints one machine-readable line (latencies and duration in microseconds).
@@ -190,6 +205,19 @@ class ExportResult:
 
 
 @dataclasses.dataclass(frozen=True)
+class ExportFloor:
+    """The export's own SQL run again through sqlite3, every row fetched, and its rows written
+    again by Python's csv module: what any export of the same cells from the same SQL takes."""
+
+    sql_seconds: float
+    csv_seconds: float
+
+    @property
+    def seconds(self):
+        return self.sql_seconds + self.csv_seconds
+
+
+@dataclasses.dataclass(frozen=True)
 class RenderResult:
     kind: str  # home, list, detail or search
     page: str  # e.g. "case-list"
@@ -197,6 +225,7 @@ class RenderResult:
     median_ms: float
     p95_ms: float
     queries: int  # the most over the sample, to render with Django's cache emptied
+    floor_ms: float | None = None  # a detail page's median drawn from its template alone
 
 
 # ---------------------------------------------------------------- addresses from the data
@@ -214,6 +243,16 @@ def detail_workload(name, rng, records, table, count):
         name,
         [url for _, url in chosen],
         [f"/{DATASETTE_DB}/{table}/{pk}" for pk, _ in chosen],
+    )
+
+
+def drawn_workload(workload):
+    """The first DRAWN_URLS addresses of a detail workload, drawn from their templates alone
+    (bench.views.drawn_view), compared with Datasette's row pages of the workload."""
+    return Workload(
+        workload.name + DRAWN,
+        [DRAWN_PREFIX + url.removeprefix("/") for url in workload.ours[:DRAWN_URLS]],
+        [],
     )
 
 
@@ -311,8 +350,16 @@ def verdict(value, limit, higher_is_better=True):
     return f"{'met' if met else 'MISSED'} ({factor:.2f}x of target)"
 
 
-def comparison_table(results, ours_export, their_export, bare=None):
-    """The workloads and the export, this project against Datasette, with the targets."""
+def floor_verdict(ratio, target):
+    """Whether a floor leaves room for the target, and how much."""
+    if ratio is None:
+        return ""
+    return f"floor {'above' if ratio >= target else 'BELOW'} target ({ratio / target:.2f}x)"
+
+
+def comparison_table(results, ours_export, their_export, bare=None, export_floor=None):
+    """The workloads and the export, this project against Datasette, with the targets; the
+    floors (DRAWN workloads, `export_floor`) beside what they are floors of."""
     rows = [
         (
             "workload",
@@ -327,8 +374,15 @@ def comparison_table(results, ours_export, their_export, bare=None):
         )
     ]
     for result in results:
-        target = WORKLOAD_TARGETS.get(result.workload)
         ratio = result.ratio
+        if result.workload.endswith(DRAWN):  # a floor: the target of the page it draws
+            target = WORKLOAD_TARGETS.get(result.workload.removesuffix(DRAWN))
+            wanted = f"(>= {target}x)" if target else "-"
+            judged = floor_verdict(ratio, target) if target else ""
+        else:
+            target = WORKLOAD_TARGETS.get(result.workload)
+            wanted = f">= {target}x" if target else "-"
+            judged = verdict(ratio, target) if target else ""
         rows.append(
             (
                 result.workload,
@@ -338,8 +392,8 @@ def comparison_table(results, ours_export, their_export, bare=None):
                 f"{result.cached.requests_per_second:.1f}" if result.cached else "-",
                 f"{result.datasette.requests_per_second:.1f}" if result.datasette else "-",
                 f"{ratio:.2f}x" if ratio is not None else "-",
-                f">= {target}x" if target else "-",
-                verdict(ratio, target) if target else "",
+                wanted,
+                judged,
             )
         )
     if ours_export is not None:
@@ -361,6 +415,22 @@ def comparison_table(results, ours_export, their_export, bare=None):
                 verdict(ratio, EXPORT_TARGET),
             )
         )
+        if export_floor is not None:
+            ratio = their_export.seconds / export_floor.seconds if their_export else None
+            rows.append(
+                (
+                    f"CSV export: its SQL {export_floor.sql_seconds:.1f} s + csv module "
+                    f"{export_floor.csv_seconds:.1f} s",
+                    f"{export_floor.seconds:.1f} s",
+                    "",
+                    "",
+                    "",
+                    f"{their_export.seconds:.1f} s" if their_export else "-",
+                    f"{ratio:.2f}x" if ratio is not None else "-",
+                    f"(>= {EXPORT_TARGET}x)",
+                    floor_verdict(ratio, EXPORT_TARGET),
+                )
+            )
         rows.append(
             (
                 "export, peak worker RSS",
@@ -395,12 +465,17 @@ def render_table(results, bare_ms=None):
     """In-process render times and queries per kind of page, with the targets.
 
     With `bare_ms`, the median time of the bare view in the same run: a first row gives it,
-    and a last column each page's median as a multiple of it, which moves less than the
-    milliseconds from one machine (or hour) to another."""
+    and a column each page's median as a multiple of it, which moves less than the
+    milliseconds from one machine (or hour) to another. Where detail pages were also drawn
+    from their templates alone (`floor_ms`), a last column gives that median: the floor."""
+    floors = any(result.floor_ms is not None for result in results)
     rows = [("page", "kind", "URLs", "median ms", "p95 ms", "target", "", "SQL", "")]
     if bare_ms:
         rows[0] += ("x bare",)
         rows.append(("bare view", "-", "-", f"{bare_ms:.2f}", "-", "-", "", "-", "", "1x"))
+    if floors:
+        rows[0] += ("template alone ms",)
+        rows[1:] = [row + ("-",) for row in rows[1:]]
     for result in results:
         target = RENDER_TARGETS_MS.get(result.kind)
         row = (
@@ -414,7 +489,11 @@ def render_table(results, bare_ms=None):
             result.queries,
             "met" if result.queries <= MAX_QUERIES else f"MISSED (> {MAX_QUERIES})",
         )
-        rows.append(row + (f"{result.median_ms / bare_ms:.0f}x",) if bare_ms else row)
+        if bare_ms:
+            row += (f"{result.median_ms / bare_ms:.0f}x",)
+        if floors:
+            row += (f"{result.floor_ms:.1f}" if result.floor_ms is not None else "-",)
+        rows.append(row)
     return aligned(rows)
 
 
@@ -518,6 +597,14 @@ def wait_until_up(process, address, timeout=120):
     raise CommandError(f"Nothing answered {address} within {timeout} s.")
 
 
+def warm(bases, paths, times=DRAWN_WARM):
+    """Ask every server for each of `paths` `times` times (drawn pages: their contexts built)."""
+    for base in bases:
+        for path in paths * times:
+            with fetch(base + path) as response:
+                response.read()
+
+
 def settle(address, quick_ms=100, timeout=60):
     """Wait until `address` answers within quick_ms: the requests wrk left queued are done."""
     deadline = time.monotonic() + timeout
@@ -584,7 +671,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--quick", action="store_true", help="3 s per wrk run and fewer addresses"
         )
-        for name in ("cached", "export", "render", "wrk"):
+        for name in ("cached", "export", "render", "wrk", "floors"):
             parser.add_argument(f"--no-{name}", action="store_true", help=f"skip the {name} part")
 
     def handle(self, *args, **options):
@@ -602,13 +689,17 @@ class Command(BaseCommand):
         self.options = options
         self.rng = random.Random(options["seed"])  # noqa: S311 (which addresses, not secrets)
         database_file = Path(str(connection.settings_dict["NAME"]))
-        if connection.vendor == "sqlite" and database_file.is_file():
+        on_file = connection.vendor == "sqlite" and database_file.is_file()
+        if on_file:
             read_through(database_file)
         self.stdout.write(f"Drawing {options['urls']} addresses per workload ...")
         workloads = self.workloads(options["urls"])
         renders, render_bare_ms = [], None
         if not options["no_render"]:
             renders, render_bare_ms = self.render_times(options["render_urls"])
+        export_floor = None
+        if on_file and not (options["no_export"] or options["no_floors"]):
+            export_floor = self.export_floor()
         connection.close()  # the servers open their own
         datasette_file = self.datasette_source()
         with tempfile.TemporaryDirectory(prefix="site_benchmark_") as workdir:
@@ -621,7 +712,14 @@ class Command(BaseCommand):
                     wrk, workloads, results, datasette_file, workdir
                 )
         self.report(
-            results, ours_export, their_export, bare, renders, render_bare_ms, datasette_file
+            results,
+            ours_export,
+            their_export,
+            bare,
+            renders,
+            render_bare_ms,
+            datasette_file,
+            export_floor,
         )
 
     # ------------------------------------------------------------ what is asked for
@@ -721,11 +819,12 @@ class Command(BaseCommand):
                     with CaptureQueriesContext(connection) as captured:
                         self.get_in_process(client, url)
                     queries = max(queries, len(captured))
-                timings = []
-                for url in urls:
-                    started = time.perf_counter()
-                    self.get_in_process(client, url)
-                    timings.append((time.perf_counter() - started) * 1000)
+                timings = self.timed(client, urls)
+                floor = None
+                if kind == "detail" and self.draws(urls[0]):
+                    drawn = drawn_workload(Workload(page, urls, [])).ours
+                    self.timed(client, drawn)  # each context built
+                    floor = statistics.median(self.timed(client, drawn))
                 results.append(
                     RenderResult(
                         kind,
@@ -734,9 +833,27 @@ class Command(BaseCommand):
                         statistics.median(timings),
                         percentile(timings, 0.95),
                         queries,
+                        floor,
                     )
                 )
         return results, bare_ms
+
+    def timed(self, client, urls):
+        """Each address's time in process, in ms."""
+        timings = []
+        for url in urls:
+            started = time.perf_counter()
+            self.get_in_process(client, url)
+            timings.append((time.perf_counter() - started) * 1000)
+        return timings
+
+    def draws(self, url):
+        """Whether the drawn view serves `url` here (bench.urls)."""
+        try:
+            resolve(DRAWN_PREFIX + url.removeprefix("/"))
+        except Resolver404:
+            return False
+        return True
 
     def bare_render_ms(self, client, count):
         """The bare view's median time in process (every middleware, no database, no
@@ -745,14 +862,34 @@ class Command(BaseCommand):
             resolve(BARE_URL)
         except Resolver404:
             return None
-        for _ in range(3):
-            self.get_in_process(client, BARE_URL)
-        timings = []
-        for _ in range(max(count, 100)):
-            started = time.perf_counter()
-            self.get_in_process(client, BARE_URL)
-            timings.append((time.perf_counter() - started) * 1000)
-        return statistics.median(timings)
+        self.timed(client, [BARE_URL] * 3)
+        return statistics.median(self.timed(client, [BARE_URL] * max(count, 100)))
+
+    def export_floor(self):
+        """The export's floor (ExportFloor): its statements, captured as it is downloaded in
+        process, run again on a plain sqlite3 connection, and its rows (read back from the
+        file) written again by csv.writer, LINES_PER_PIECE at a time, as the export does."""
+        self.stdout.write(f"Measuring the floor of {EXPORT_URL} in process ...")
+        client = Client(HTTP_HOST=HOST, raise_request_exception=True)
+        with override_settings(PAGE_CACHE=False), CaptureQueriesContext(connection) as captured:
+            response = client.get(EXPORT_URL)
+            text = b"".join(response.streaming_content).decode("utf-8-sig")
+        plain = sqlite3.connect(settings.DATABASES["default"]["NAME"])
+        register(plain)  # the functions Django adds to SQLite, which the SQL may call
+        started = time.perf_counter()
+        for query in captured.captured_queries:
+            plain.execute(query["sql"]).fetchall()
+        sql_seconds = time.perf_counter() - started
+        plain.close()
+        rows = list(csv.reader(io.StringIO(text)))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        started = time.perf_counter()
+        for start in range(0, len(rows), LINES_PER_PIECE):
+            writer.writerows(rows[start : start + LINES_PER_PIECE])
+            buffer.seek(0)
+            buffer.truncate()
+        return ExportFloor(sql_seconds, time.perf_counter() - started)
 
     def get_in_process(self, client, url):
         response = client.get(url)
@@ -814,6 +951,15 @@ class Command(BaseCommand):
                     results.setdefault(workload.name, {})[page_cache] = self.run_wrk(
                         wrk, bases, workload.ours, workdir
                     )
+                if not page_cache and not self.options["no_floors"]:
+                    for workload in workloads:
+                        if workload.name.endswith(" detail"):
+                            drawn = drawn_workload(workload)
+                            self.stdout.write(f"wrk: {drawn.name}, page cache off ...")
+                            warm(bases, drawn.ours)
+                            results[drawn.name] = {
+                                False: self.run_wrk(wrk, bases, drawn.ours, workdir)
+                            }
                 if not page_cache and not self.options["no_export"]:
                     self.stdout.write(f"Downloading {EXPORT_URL} ...")
                     workers = [pid for server in servers for pid in child_pids(server.pid)]
@@ -924,14 +1070,23 @@ class Command(BaseCommand):
             finally:
                 stop(datasette)
         compared = [
-            dataclasses.replace(result, datasette=runs.get(result.workload)) for result in results
+            dataclasses.replace(result, datasette=runs.get(result.workload.removesuffix(DRAWN)))
+            for result in results
         ]
         return compared, export
 
     # ------------------------------------------------------------ report
 
-    def report(
-        self, results, ours_export, their_export, bare, renders, render_bare_ms, datasette_file
+    def report(  # noqa: PLR0913
+        self,
+        results,
+        ours_export,
+        their_export,
+        bare,
+        renders,
+        render_bare_ms,
+        datasette_file,
+        export_floor=None,
     ):
         options = self.options
         page_size = settings.PAGE_SIZE
@@ -951,7 +1106,7 @@ class Command(BaseCommand):
             + "\n"
         )
         if results or ours_export:
-            for line in comparison_table(results, ours_export, their_export, bare):
+            for line in comparison_table(results, ours_export, their_export, bare, export_floor):
                 self.stdout.write(line)
         if renders:
             self.stdout.write(
