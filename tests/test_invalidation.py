@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests import factories
 from tests.test_query_counts import populate
-from tracker import caching, home
+from tracker import caching, charts, home
 from tracker.caching import key_columns
 from tracker.choices import State
 from tracker.exports import EXPORTERS
@@ -421,6 +421,20 @@ class KeysVersions(CachedPages):
             self.get("/")
             counted.assert_called()
 
+    def test_a_laws_chart_is_not_counted_again_after_an_edit_of_text(self):
+        factories.ChargeFactory(case=self.case, law=self.law)
+        factories.CaseEventFactory(case=self.case)  # in 2025: the case's year
+        page = self.law.get_absolute_url()
+        self.warm(page)
+        self.save_case(summary="Another summary")
+        with mock.patch("tracker.views.charts.law_chart", side_effect=charts.law_chart) as drawn:
+            self.assertIn(b"Another summary", self.get(self.case.get_absolute_url()).content)
+            self.assertIn("2025: Cases — 1", self.get(page).content.decode())
+            drawn.assert_not_called()
+            self.save_case(state=State.WITHDRAWN)
+            self.assertNotIn("Cases — 1", self.get(page).content.decode())
+            drawn.assert_called_once()
+
 
 class KeysVersionsOutsideTransactions(TransactionTestCase):
     def test_a_save_outside_a_transaction_bumps_both(self):
@@ -439,8 +453,8 @@ class KeysVersionsOutsideTransactions(TransactionTestCase):
 @override_settings(PAGE_CACHE=False)
 class PartsKeptByKeysReadKeysAlone(TestCase):
     """Every statement a part kept by keys runs (`by_keys`: the home page's numbers and
-    charts, the numbers beside a list's rows) names no column but the keys of its tables;
-    otherwise an edit of that column would leave the part stale."""
+    charts, the numbers beside a list's rows, a law's chart) names no column but the keys of
+    its tables; otherwise an edit of that column would leave the part stale."""
 
     @classmethod
     def setUpTestData(cls):
@@ -464,8 +478,10 @@ class PartsKeptByKeysReadKeysAlone(TestCase):
 
     def test_their_statements_name_keys_alone(self):
         lists = [f"/{name}/" for name in LISTS_WITH_ROW_COUNTS]
-        statements = self.statements_kept_by_keys(["/", "/ru/", *lists])
-        self.assertGreaterEqual(len(statements), 4 + len(lists))
+        law = Law.objects.published().filter(charges__isnull=False).first().get_absolute_url()
+        pages = ["/", "/ru/", *lists, law, f"/ru{law}"]  # a law's page: its chart
+        statements = self.statements_kept_by_keys(pages)
+        self.assertGreaterEqual(len(statements), 6 + len(lists))
         for sql in statements:
             with self.subTest(sql=sql[:200]):
                 self.assertEqual(columns_beyond_keys(sql), set())

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import Model
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
 from tracker import charts, feeds, filters, home, search, shapes
-from tracker.caching import cached_values
+from tracker.caching import cached_fragment, cached_values
 from tracker.exports import EXPORTERS, export_filename
 from tracker.footnotes import build_footnotes
 from tracker.history import change_log, last_updated
@@ -333,7 +334,17 @@ class LawDetailView(RecordDetailView):
         # The newest few of each; the filtered lists page through the rest.
         context["designations"], context["more_designations"] = _first(designations)
         context["cases"], context["more_cases"] = _first(cases)
-        context["law_chart"] = charts.law_chart(designations, cases)
+        # The chart counts rows by year and shows no text of theirs: kept, per law, by the
+        # versions of its tables' keys (an edit of a case's summary leaves it).
+        context["law_chart"] = cached_fragment(
+            f"law-chart-{law.pk}",
+            [Designation, Case],
+            lambda: render_to_string(
+                "includes/charts/law.html",
+                {"law_chart": charts.law_chart(designations, cases)},
+            ),
+            by_keys=True,
+        )
         return context
 
 
