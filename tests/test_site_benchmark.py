@@ -362,9 +362,11 @@ def test_addresses_come_from_the_data_and_render():
     with override_settings(ROOT_URLCONF="bench.urls"):
         assert command.bare_render_ms(client, 1) > 0
         renders, _ = command.render_times(1)
-    # Every kind of detail page is also drawn from its template alone.
+        without, _ = command.render_times(1, floors=False)
+    # Every kind of detail page is also drawn from its template alone (unless told not to).
     drawn = {render.page for render in renders if render.floor_ms is not None}
     assert drawn == {name for name in names if name.endswith("-detail")}
+    assert all(render.floor_ms is None for render in without)
 
 
 @pytest.mark.django_db

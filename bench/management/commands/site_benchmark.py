@@ -696,7 +696,9 @@ class Command(BaseCommand):
         workloads = self.workloads(options["urls"])
         renders, render_bare_ms = [], None
         if not options["no_render"]:
-            renders, render_bare_ms = self.render_times(options["render_urls"])
+            renders, render_bare_ms = self.render_times(
+                options["render_urls"], floors=not options["no_floors"]
+            )
         export_floor = None
         if on_file and not (options["no_export"] or options["no_floors"]):
             export_floor = self.export_floor()
@@ -802,8 +804,10 @@ class Command(BaseCommand):
 
     # ------------------------------------------------------------ in process
 
-    def render_times(self, count):
-        """([RenderResult] per kind of page, the bare view's median ms in the same run)."""
+    def render_times(self, count, floors=True):
+        """([RenderResult] per kind of page, the bare view's median ms in the same run); with
+        `floors`, detail pages also drawn from their templates alone where the drawn view is
+        served."""
         self.stdout.write(f"Rendering {count} addresses per kind of page in process ...")
         client = Client(HTTP_HOST=HOST, raise_request_exception=True)
         results = []
@@ -821,7 +825,7 @@ class Command(BaseCommand):
                     queries = max(queries, len(captured))
                 timings = self.timed(client, urls)
                 floor = None
-                if kind == "detail" and self.draws(urls[0]):
+                if floors and kind == "detail" and self.draws(urls[0]):
                     drawn = drawn_workload(Workload(page, urls, [])).ours
                     self.timed(client, drawn)  # each context built
                     floor = statistics.median(self.timed(client, drawn))
