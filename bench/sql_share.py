@@ -27,7 +27,6 @@ Run from the repository root on a copy of the synthetic database (SQLite only):
 import argparse
 import os
 import random
-import sqlite3
 import statistics
 import sys
 import time
@@ -45,7 +44,6 @@ django.setup()
 
 from django.core.cache import caches  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.backends.sqlite3._functions import register  # noqa: E402
 from django.db.models import QuerySet  # noqa: E402
 from django.db.models.sql.compiler import SQLCompiler  # noqa: E402
 from django.template.base import Template  # noqa: E402
@@ -53,6 +51,10 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.management.commands.site_benchmark import Command as SiteBenchmark  # noqa: E402
+from bench.management.commands.site_benchmark import (  # noqa: E402
+    replayed_seconds,
+    sqlite_connection,
+)
 from bench.timers import Outermost  # noqa: E402
 
 
@@ -65,8 +67,7 @@ def main():
     args = parser.parse_args()
     if connection.vendor != "sqlite":
         sys.exit("bench/sql_share.py replays the SQL on SQLite: give it a sqlite:/// DATABASE_URL.")
-    plain = sqlite3.connect(connection.settings_dict["NAME"])
-    register(plain)  # the functions Django adds to SQLite (dates, …), which pages' SQL calls
+    plain = sqlite_connection(connection.settings_dict["NAME"])
     client = Client(HTTP_HOST="localhost")
     # The addresses of `make bench`'s render-time table: home, every list (random filters and
     # pages), every detail page, search.
@@ -98,10 +99,7 @@ def main():
             # A list's rows are loaded as its template reads them: that is loading, not drawing.
             templates.append((drawn.seconds - loaded.seconds_within) * 1000)
             assert response.status_code == 200, url
-            started = time.perf_counter()
-            for query in captured.captured_queries:
-                plain.execute(query["sql"]).fetchall()
-            sql.append((time.perf_counter() - started) * 1000)
+            sql.append(replayed_seconds(plain, captured.captured_queries) * 1000)
             queries = max(queries, len(captured.captured_queries))
             by_filter.setdefault(filters_of(url), []).append((page[-1], sql[-1], url))
         page_ms, sql_ms = statistics.median(page), statistics.median(sql)

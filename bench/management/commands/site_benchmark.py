@@ -246,14 +246,33 @@ def detail_workload(name, rng, records, table, count):
     )
 
 
+def drawn(url):
+    """The address of the detail page at `url` drawn from its template alone
+    (bench.views.drawn_view)."""
+    return DRAWN_PREFIX + url.removeprefix("/")
+
+
 def drawn_workload(workload):
-    """The first DRAWN_URLS addresses of a detail workload, drawn from their templates alone
-    (bench.views.drawn_view), compared with Datasette's row pages of the workload."""
-    return Workload(
-        workload.name + DRAWN,
-        [DRAWN_PREFIX + url.removeprefix("/") for url in workload.ours[:DRAWN_URLS]],
-        [],
-    )
+    """The first DRAWN_URLS addresses of a detail workload, drawn from their templates alone,
+    compared with Datasette's row pages of the workload."""
+    return Workload(workload.name + DRAWN, list(map(drawn, workload.ours[:DRAWN_URLS])), [])
+
+
+def sqlite_connection(path):
+    """A plain sqlite3 connection to the file at `path`, with the functions Django adds to
+    SQLite (dates, …), which the SQL it runs may call."""
+    plain = sqlite3.connect(path)
+    register(plain)
+    return plain
+
+
+def replayed_seconds(plain, queries):
+    """The seconds `plain` takes to run again the statements Django captured (`queries`),
+    every row fetched."""
+    started = time.perf_counter()
+    for query in queries:
+        plain.execute(query["sql"]).fetchall()
+    return time.perf_counter() - started
 
 
 def filtered_list_workload(rng, pks_by_status, page_size, table, count):
@@ -826,9 +845,9 @@ class Command(BaseCommand):
                 timings = self.timed(client, urls)
                 floor = None
                 if floors and kind == "detail" and self.draws(urls[0]):
-                    drawn = drawn_workload(Workload(page, urls, [])).ours
-                    self.timed(client, drawn)  # each context built
-                    floor = statistics.median(self.timed(client, drawn))
+                    drawn_urls = list(map(drawn, urls))
+                    self.timed(client, drawn_urls)  # each context built
+                    floor = statistics.median(self.timed(client, drawn_urls))
                 results.append(
                     RenderResult(
                         kind,
@@ -854,7 +873,7 @@ class Command(BaseCommand):
     def draws(self, url):
         """Whether the drawn view serves `url` here (bench.urls)."""
         try:
-            resolve(DRAWN_PREFIX + url.removeprefix("/"))
+            resolve(drawn(url))
         except Resolver404:
             return False
         return True
@@ -878,12 +897,8 @@ class Command(BaseCommand):
         with override_settings(PAGE_CACHE=False), CaptureQueriesContext(connection) as captured:
             response = client.get(EXPORT_URL)
             text = b"".join(response.streaming_content).decode("utf-8-sig")
-        plain = sqlite3.connect(settings.DATABASES["default"]["NAME"])
-        register(plain)  # the functions Django adds to SQLite, which the SQL may call
-        started = time.perf_counter()
-        for query in captured.captured_queries:
-            plain.execute(query["sql"]).fetchall()
-        sql_seconds = time.perf_counter() - started
+        plain = sqlite_connection(settings.DATABASES["default"]["NAME"])
+        sql_seconds = replayed_seconds(plain, captured.captured_queries)
         plain.close()
         rows = list(csv.reader(io.StringIO(text)))
         buffer = io.StringIO()
